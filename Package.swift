@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "qga",
+    products: [
+        .executable(name: "qga", targets: ["qga"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // Layer 1: the wire protocol, no I/O and no Foundation (the guest daemon shares it,
+        // and its memory footprint is measured against qemu-ga's).
+        .target(name: "QGAProtocol"),
+
+        // Layer 2: thin POSIX wrappers with deadlines; EINTR retried, operations named.
+        .target(
+            name: "QGASystem",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+
+        // Layer 3: transports and the agent session (sync, deadlines, reply cap).
+        .target(name: "QGAClient", dependencies: ["QGAProtocol", "QGASystem"]),
+
+        // Layer 4: the `qga` command tree.
+        .target(
+            name: "QGACommands",
+            dependencies: [
+                "QGAClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .executableTarget(name: "qga", dependencies: ["QGACommands"]),
+
+        // Test support: agents on temporary sockets, a misbehaving agent, binary runners.
+        .target(
+            name: "QGATestSupport",
+            dependencies: ["QGAProtocol"],
+            path: "Tests/QGATestSupport"),
+        .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
+        .testTarget(
+            name: "QGAClientTests",
+            dependencies: ["QGAClient", "QGACommands", "QGATestSupport"]),
+        .testTarget(
+            name: "QGAEndToEndTests",
+            dependencies: ["QGAProtocol", "QGATestSupport"]),
+    ]
+)

@@ -1,0 +1,78 @@
+import QGAProtocol
+import QGASystem
+
+/// Time limits and size caps for one call.
+public struct CallOptions: Sendable {
+    /// qemu-ga allows 64 MiB; the client stops lower unless asked, so that a runaway guest
+    /// cannot make it buffer that much.
+    public static let defaultMaxReplySize = 16 << 20
+
+    /// How long to wait for the agent to answer the sync that precedes every command.
+    public var syncTimeout: Duration = .seconds(5)
+    /// How long to wait for the command's reply; nil picks the command's default.
+    public var timeout: Duration?
+    /// Replies larger than this are refused (exit 4) without being buffered.
+    public var maxReplySize: Int = CallOptions.defaultMaxReplySize
+
+    public init() {}
+
+    /// The timeout for `command`: the user's choice, or a default by kind of command.
+    public func timeout(for command: String) -> Duration {
+        if let timeout { return timeout }
+        let info = Catalogue.info(command)
+        if info?.successResponse == false { return CallOptions.noReplyGrace }
+        return info?.duration == .long ? .seconds(600) : .seconds(30)
+    }
+
+    /// How long a command that sends no reply on success gets to send an error instead.
+    public static let noReplyGrace: Duration = .seconds(3)
+}
+
+/// A reply as received: its meaning and the exact bytes the agent sent.
+public struct Reply: Sendable {
+    public let incoming: Incoming
+    /// The reply's JSON text exactly as received, without the trailing newline.
+    public let raw: [UInt8]
+
+    public init(incoming: Incoming, raw: [UInt8]) {
+        self.incoming = incoming
+        self.raw = raw
+    }
+}
+
+/// Something that carries requests to one guest agent and brings back replies: a direct
+/// channel (`AgentSession`) or, later, libvirt.
+public protocol AgentConnection: AnyObject {
+    /// Sends `request` and returns the agent's reply, or nil for a command that sent none
+    /// (success for `success-response: false` commands).
+    func execute(_ request: Request, options: CallOptions) throws(ClientError) -> Reply?
+}
+
+extension AgentConnection {
+    /// Runs a command and returns its `return` value; error replies become
+    /// `ClientError.Code.agentError`.
+    public func call(_ command: String, arguments: JSONObject? = nil, options: CallOptions = CallOptions())
+        throws(ClientError) -> JSONValue?
+    {
+        guard let reply = try execute(Request(command, arguments: arguments), options: options) else { return nil }
+        switch reply.incoming {
+        case .success(let value, _): return value
+        case .failure(let error, _): throw ClientError(.agentError(error), error.description)
+        case .event: return nil
+        }
+    }
+}
+
+/// Opens a connection to the agent at `target`.
+public func connect(to target: Target, options: CallOptions) throws(ClientError) -> any AgentConnection {
+    switch target {
+    case .unix(let path):
+        return AgentSession(stream: try UnixStream(path: path, timeout: options.syncTimeout), label: path)
+    case .vsock:
+        throw ClientError(.unreachable, "\(target): vsock targets are not supported yet")
+    case .domain(let name):
+        throw ClientError(
+            .unreachable,
+            "\(name): libvirt domains are not supported yet; give the path of the agent's socket")
+    }
+}

@@ -1,0 +1,179 @@
+import QGAProtocol
+import QGASystem
+
+/// The QGA protocol over a raw channel: before each command it flushes the agent's parser
+/// with 0xFF, synchronises with `guest-sync-delimited` and a fresh random id, and discards
+/// everything up to the delimiter that precedes the matching reply. Only then is the
+/// command sent, so nothing is queued for an agent that is not listening.
+public final class AgentSession: AgentConnection {
+    private let stream: any ByteStream
+    private let label: String
+    private var framer: Framer
+    private var events: [Framer.Event] = []
+    private var eventIndex = 0
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
+
+    /// `label` names the agent in messages (a path, a domain).
+    public init(stream: any ByteStream, label: String) {
+        self.stream = stream
+        self.label = label
+        framer = Framer(maxMessageSize: CallOptions.defaultMaxReplySize)
+    }
+
+    deinit { buffer.deallocate() }
+
+    public func execute(_ request: Request, options: CallOptions) throws(ClientError) -> Reply? {
+        if framer.maxMessageSize != options.maxReplySize {
+            framer = Framer(maxMessageSize: options.maxReplySize)
+            events = []
+            eventIndex = 0
+        }
+        try sync(timeout: options.syncTimeout)
+
+        let expectsReply = Catalogue.info(request.execute)?.successResponse ?? true
+        let timeout = options.timeout(for: request.execute)
+        let deadline = Deadline.after(timeout)
+        try stream.send(request.encoded + [0x0A], deadline: deadline)
+        while true {
+            let event: Framer.Event
+            do {
+                event = try nextEvent(deadline: deadline)
+            } catch let error where !expectsReply {
+                // Silence or a closed channel is how these commands succeed.
+                if error.code == .notResponding || isClosed(error) { return nil }
+                throw error
+            } catch where error.code == .notResponding {
+                throw ClientError(
+                    .notResponding,
+                    "\(label): the agent did not answer \(request.execute) within \(seconds(timeout))",
+                    cause: error)
+            }
+            switch event {
+            case .delimiter:
+                continue
+            case .junk(let prefix, let count):
+                throw ClientError(.protocolViolation, "\(label): the agent sent \(count) bytes that are not JSON: \(show(prefix))")
+            case .error(let error):
+                throw violation(error, limit: options.maxReplySize)
+            case .message(let bytes):
+                let incoming = try interpret(bytes)
+                if case .event = incoming { continue }
+                // A reply that echoes some other id was meant for an earlier client.
+                if let id = request.id, incoming.id != id { continue }
+                return Reply(incoming: incoming, raw: bytes)
+            }
+        }
+    }
+
+    /// Brings the channel into a known state; throws `.notResponding` when the agent does
+    /// not answer within `timeout`.
+    func sync(timeout: Duration) throws(ClientError) {
+        let deadline = Deadline.after(timeout)
+        let id = UInt64.random(in: 1...(1 << 53 - 1))
+        let request = Request("guest-sync-delimited", arguments: ["id": .number(JSONNumber(id))])
+        // The leading 0xFF makes the agent drop whatever half request a previous client left.
+        try stream.send([Framer.delimiterByte] + request.encoded + [0x0A], deadline: deadline)
+        var afterDelimiter = false
+        var delimited = true
+        while true {
+            let event: Framer.Event
+            do {
+                event = try nextEvent(deadline: deadline)
+            } catch where error.code == .notResponding {
+                throw ClientError(
+                    .notResponding,
+                    "\(label): the agent did not answer guest-sync\(delimited ? "-delimited" : "") within \(seconds(timeout))",
+                    cause: error)
+            }
+            switch event {
+            case .delimiter:
+                afterDelimiter = true
+            case .junk, .error:
+                // Leftovers of earlier conversations; what counts comes after a delimiter.
+                afterDelimiter = false
+            case .message(let bytes):
+                defer { afterDelimiter = false }
+                guard let value = try? JSONParser.parse(bytes), let incoming = try? Incoming(value) else { continue }
+                switch incoming {
+                case .success(let result, _) where result.number?.uint64 == id:
+                    // A plain guest-sync reply has no delimiter before it.
+                    if afterDelimiter || !delimited { return }
+                case .failure(let error, _)
+                where delimited && error.errorClass == "CommandNotFound" && error.desc.contains("guest-sync-delimited"):
+                    // An agent older than QEMU 1.1 (or one that blocks it): fall back.
+                    delimited = false
+                    let plain = Request("guest-sync", arguments: ["id": .number(JSONNumber(id))])
+                    try stream.send(plain.encoded + [0x0A], deadline: deadline)
+                default:
+                    continue
+                }
+            }
+        }
+    }
+
+    /// The next framed event, reading more from the channel when none is queued.
+    private func nextEvent(deadline: Deadline) throws(ClientError) -> Framer.Event {
+        while eventIndex >= events.count {
+            // Checked here too: an agent that talks without pause never lets a read time out.
+            if deadline.hasPassed { throw ClientError(.notResponding, "\(label): timed out") }
+            events = []
+            eventIndex = 0
+            let n = try stream.receive(into: buffer, deadline: deadline)
+            if n == 0 {
+                if framer.isInsideMessage {
+                    throw ClientError(.protocolViolation, "\(label): the agent closed the connection in the middle of a reply")
+                }
+                throw ClientError(.unreachable, "\(label): the agent closed the connection")
+            }
+            events = framer.feed(UnsafeBufferPointer(start: buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), count: n))
+        }
+        defer { eventIndex += 1 }
+        return events[eventIndex]
+    }
+
+    private func interpret(_ bytes: [UInt8]) throws(ClientError) -> Incoming {
+        do {
+            return try Incoming(JSONParser.parse(bytes))
+        } catch {
+            throw ClientError(.protocolViolation, "\(label): malformed reply: \(error.message)", cause: error)
+        }
+    }
+
+    private func violation(_ error: ProtocolError, limit: Int) -> ClientError {
+        switch error.code {
+        case .messageTooLarge:
+            return ClientError(
+                .protocolViolation,
+                "\(label): the reply is larger than \(limit) bytes (raise the cap with --max-reply-size)",
+                cause: error)
+        default:
+            return ClientError(.protocolViolation, "\(label): malformed reply: \(error.message)", cause: error)
+        }
+    }
+
+    private func isClosed(_ error: ClientError) -> Bool {
+        error.code == .unreachable
+    }
+}
+
+/// A duration in seconds for messages, without a trailing ".0".
+func seconds(_ duration: Duration) -> String {
+    let (s, atto) = duration.components
+    if atto == 0 { return "\(s) s" }
+    let ms = s * 1000 + atto / 1_000_000_000_000_000
+    return "\(Double(ms) / 1000) s"
+}
+
+/// Bytes shown safely in a message: printable ASCII as is, the rest as \xNN.
+func show(_ bytes: [UInt8]) -> String {
+    var s = "\""
+    for b in bytes {
+        if b >= 0x20 && b < 0x7F && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+            s.unicodeScalars.append(Unicode.Scalar(b))
+        } else {
+            let hex = String(b, radix: 16)
+            s += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+        }
+    }
+    return s + "\""
+}

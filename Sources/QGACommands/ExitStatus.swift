@@ -1,0 +1,41 @@
+import ArgumentParser
+import QGAClient
+
+/// The exit codes `qga` documents, and the translation of every error into one of them.
+public enum ExitCodes {
+    public static let success: Int32 = 0
+    public static let agentError: Int32 = 1
+    public static let unreachable: Int32 = 2
+    public static let notResponding: Int32 = 3
+    public static let protocolViolation: Int32 = 4
+    public static let usage: Int32 = 64
+}
+
+/// What a failure means for the process: its exit code and the line for stderr.
+struct ExitStatus {
+    var code: Int32
+    var message: String?
+    /// Errors that ArgumentParser reports itself (usage, help, `ExitCode`).
+    var argumentParserError: (any Error)?
+
+    init(_ error: any Error) {
+        switch error {
+        case let error as ClientError:
+            message = "qga: \(error.message)"
+            switch error.code {
+            case .agentError(let agentError):
+                code = ExitCodes.agentError
+                message = "qga: \(agentError.errorClass): \(agentError.desc)"
+            case .unreachable: code = ExitCodes.unreachable
+            case .notResponding: code = ExitCodes.notResponding
+            case .protocolViolation: code = ExitCodes.protocolViolation
+            case .invalidRequest: code = ExitCodes.usage
+            }
+        case let exit as ExitCode:
+            code = exit.rawValue
+        default:
+            code = ExitCodes.usage
+            argumentParserError = error
+        }
+    }
+}

@@ -1,0 +1,124 @@
+/// Writes JSON values as text: pretty (2-space indent, as `jq` and `python -m json.tool`
+/// show it) or compact (one line, no spaces). Key order and number text are kept.
+///
+/// Control characters in strings are always escaped, C1 controls and DEL included, so a
+/// hostile guest cannot put terminal escape sequences on the user's screen.
+public struct JSONPrinter: Sendable {
+    public enum Layout: Sendable {
+        /// Indented over several lines, `"key": value`.
+        case pretty
+        /// One line, `{"key":value}`; what scripts get.
+        case compact
+    }
+
+    /// ANSI colours for a terminal; `nil` writes plain text.
+    public struct Palette: Sendable {
+        public var key = "\u{1B}[1;34m"
+        public var string = "\u{1B}[32m"
+        public var number = "\u{1B}[36m"
+        public var literal = "\u{1B}[33m"
+        public var null = "\u{1B}[90m"
+        public var reset = "\u{1B}[0m"
+        public init() {}
+    }
+
+    public var layout: Layout
+    public var palette: Palette?
+
+    public init(layout: Layout = .pretty, palette: Palette? = nil) {
+        self.layout = layout
+        self.palette = palette
+    }
+
+    /// The value as UTF-8 text, without a trailing newline.
+    public func bytes(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(value, indent: 0, into: &out)
+        return out
+    }
+
+    /// The value as a string, without a trailing newline.
+    public func string(_ value: JSONValue) -> String {
+        String(decoding: bytes(value), as: UTF8.self)
+    }
+
+    private func colored(_ color: KeyPath<Palette, String>, _ out: inout [UInt8], _ body: (inout [UInt8]) -> Void) {
+        guard let palette else { return body(&out) }
+        out.append(contentsOf: palette[keyPath: color].utf8)
+        body(&out)
+        out.append(contentsOf: palette.reset.utf8)
+    }
+
+    private func newline(_ indent: Int, _ out: inout [UInt8]) {
+        out.append(0x0A)
+        out.append(contentsOf: repeatElement(0x20, count: indent * 2))
+    }
+
+    private func write(_ value: JSONValue, indent: Int, into out: inout [UInt8]) {
+        switch value {
+        case .null:
+            colored(\.null, &out) { $0.append(contentsOf: "null".utf8) }
+        case .bool(let b):
+            colored(\.literal, &out) { $0.append(contentsOf: (b ? "true" : "false").utf8) }
+        case .number(let n):
+            colored(\.number, &out) { $0.append(contentsOf: n.text.utf8) }
+        case .string(let s):
+            colored(\.string, &out) { JSONPrinter.writeString(s, into: &$0) }
+        case .array(let elements):
+            guard !elements.isEmpty else { return out.append(contentsOf: "[]".utf8) }
+            out.append(UInt8(ascii: "["))
+            for (n, element) in elements.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                if layout == .pretty { newline(indent + 1, &out) }
+                write(element, indent: indent + 1, into: &out)
+            }
+            if layout == .pretty { newline(indent, &out) }
+            out.append(UInt8(ascii: "]"))
+        case .object(let object):
+            guard !object.isEmpty else { return out.append(contentsOf: "{}".utf8) }
+            out.append(UInt8(ascii: "{"))
+            for (n, member) in object.members.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                if layout == .pretty { newline(indent + 1, &out) }
+                colored(\.key, &out) { JSONPrinter.writeString(member.key, into: &$0) }
+                out.append(UInt8(ascii: ":"))
+                if layout == .pretty { out.append(0x20) }
+                write(member.value, indent: indent + 1, into: &out)
+            }
+            if layout == .pretty { newline(indent, &out) }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Writes `s` as a quoted JSON string; escapes quotes, backslashes, C0 and C1 controls
+    /// and DEL, and passes every other character through as UTF-8.
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for scalar in s.unicodeScalars {
+            let v = scalar.value
+            switch v {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0x00..<0x20, 0x7F..<0xA0:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(v >> 4)], hex[Int(v & 0xF)]])
+            case 0x20..<0x7F:
+                out.append(UInt8(v))
+            default:
+                UTF8.encode(scalar) { out.append($0) }
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSONValue: CustomStringConvertible {
+    /// The compact form.
+    public var description: String { JSONPrinter(layout: .compact).string(self) }
+}

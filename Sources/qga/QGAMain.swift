@@ -1,0 +1,3 @@
+import QGACommands
+
+@main extension QGA {}
