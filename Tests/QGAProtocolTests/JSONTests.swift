@@ -1,0 +1,143 @@
+import QGAProtocol
+import Testing
+
+@Suite struct JSONParserTests {
+    @Test func keepsKeyOrder() throws {
+        let value = try JSONParser.parse(#"{"z": 1, "a": 2, "m": {"y": [], "b": {}}}"#)
+        #expect(value.object?.keys == ["z", "a", "m"])
+        #expect(value["m"]?.object?.keys == ["y", "b"])
+    }
+
+    @Test(arguments: ["18446744073709551615", "-0", "1e400", "0.1", "-12.5E-3", "123456789012345678901234567890"])
+    func keepsExactNumberText(text: String) throws {
+        let value = try JSONParser.parse("[\(text)]")
+        #expect(value.array?.first?.number?.text == text)
+        #expect(JSONPrinter(layout: .compact).string(value) == "[\(text)]")
+    }
+
+    @Test func uint64SurvivesTheRoundTrip() throws {
+        let value = try JSONParser.parse(#"{"total-bytes": 18446744073709551615}"#)
+        #expect(value["total-bytes"]?.number?.uint64 == UInt64.max)
+    }
+
+    @Test(arguments: ["01", "1.", ".5", "-", "1e", "+1", "0x10", "NaN", "Infinity"])
+    func rejectsInvalidNumbers(text: String) {
+        #expect(throws: ProtocolError.self) { try JSONParser.parse("[\(text)]") }
+    }
+
+    @Test func decodesEveryEscape() throws {
+        let value = try JSONParser.parse(#""\"\\\/\b\f\n\r\t\u0041\u00e9\u20ac""#)
+        #expect(value.string == "\"\\/\u{8}\u{C}\n\r\tAé€")
+    }
+
+    @Test func decodesSurrogatePairs() throws {
+        #expect(try JSONParser.parse(#""\ud83d\ude00""#).string == "😀")
+        #expect(try JSONParser.parse(#""\uD834\uDD1E""#).string == "𝄞")
+    }
+
+    @Test(arguments: [#""\ud83d""#, #""\ude00""#, #""\ud83dx""#, #""\ud83d\u0041""#])
+    func rejectsLoneSurrogates(text: String) {
+        #expect(throws: ProtocolError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func rejectsInvalidUTF8() {
+        for bad: [UInt8] in [[0x22, 0xC3, 0x28, 0x22], [0x22, 0xFE, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22]] {
+            #expect(throws: ProtocolError(.invalidUTF8, "string is not valid UTF-8", offset: 0)) {
+                try JSONParser.parse(bad)
+            }
+        }
+    }
+
+    @Test func rejectsRawControlCharactersInStrings() {
+        #expect(throws: ProtocolError.self) { try JSONParser.parse("\"a\u{1}b\"") }
+    }
+
+    @Test func depthLimit() throws {
+        let ok = String(repeating: "[", count: 1024) + String(repeating: "]", count: 1024)
+        _ = try JSONParser.parse(ok)
+        let tooDeep = String(repeating: "[", count: 1025) + String(repeating: "]", count: 1025)
+        #expect {
+            try JSONParser.parse(tooDeep)
+        } throws: { ($0 as? ProtocolError)?.code == .nestingTooDeep }
+        // Deep enough to overflow any recursive parser's stack.
+        let hostile = String(repeating: "{\"a\":", count: 200_000)
+        #expect { try JSONParser.parse(hostile) } throws: { ($0 as? ProtocolError)?.code == .nestingTooDeep }
+    }
+
+    @Test(arguments: ["", "{", "{\"a\"}", "{\"a\":1,}", "[1,]", "[1 2]", "tru", "{} x", "{'a':1}", "{a:1}"])
+    func rejectsMalformedText(text: String) {
+        #expect(throws: ProtocolError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func keepsDuplicateKeysAndReadsTheLast() throws {
+        let value = try JSONParser.parse(#"{"a":1,"a":2}"#)
+        #expect(value.object?.count == 2)
+        #expect(value["a"] == 2)
+    }
+}
+
+@Suite struct JSONPrinterTests {
+    @Test func prettyPrintsLikeJq() throws {
+        let value = try JSONParser.parse(#"{"b":[1,{"c":null}],"a":{},"e":[],"t":true}"#)
+        #expect(JSONPrinter().string(value) == """
+            {
+              "b": [
+                1,
+                {
+                  "c": null
+                }
+              ],
+              "a": {},
+              "e": [],
+              "t": true
+            }
+            """)
+    }
+
+    @Test func compactIsOneLine() throws {
+        let value = try JSONParser.parse(#" { "b" : [ 1 , 2 ] , "a" : "x y" } "#)
+        #expect(JSONPrinter(layout: .compact).string(value) == #"{"b":[1,2],"a":"x y"}"#)
+    }
+
+    @Test func escapesTerminalControlCharacters() throws {
+        let hostile = try JSONParser.parse(#""\u001b[31mred\u0007\u009b2J\u007f""#)
+        let printed = JSONPrinter().string(hostile)
+        #expect(printed == #""\u001b[31mred\u0007\u009b2J\u007f""#)
+        #expect(!printed.unicodeScalars.contains { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) })
+    }
+
+    @Test func keepsNonASCIIText() throws {
+        #expect(JSONPrinter().string(.string("héllo 😀")) == "\"héllo 😀\"")
+    }
+
+    @Test func roundTripsThroughTheParser() throws {
+        let text = #"{"a":[1,-0,1e400,"\n\"\\",{"b":false}],"c":null}"#
+        #expect(JSONPrinter(layout: .compact).string(try JSONParser.parse(text)) == text)
+        let pretty = JSONPrinter().string(try JSONParser.parse(text))
+        #expect(try JSONParser.parse(pretty) == JSONParser.parse(text))
+    }
+}
+
+@Suite struct MessageTests {
+    @Test func requestEncodesInOrder() {
+        let request = Request("guest-file-read", arguments: ["handle": 1000, "count": 4096], id: 5)
+        #expect(String(decoding: request.encoded, as: UTF8.self)
+            == #"{"execute":"guest-file-read","arguments":{"handle":1000,"count":4096},"id":5}"#)
+    }
+
+    @Test func requestFromJSONRefusesUnknownMembers() throws {
+        #expect(try Request(JSONParser.parse(#"{"execute":"guest-ping"}"#)).execute == "guest-ping")
+        #expect(throws: ProtocolError.self) { try Request(JSONParser.parse(#"{"execute":"x","bogus":1}"#)) }
+        #expect(throws: ProtocolError.self) { try Request(JSONParser.parse(#"{"arguments":{}}"#)) }
+        #expect(throws: ProtocolError.self) { try Request(JSONParser.parse(#"[1]"#)) }
+    }
+
+    @Test func repliesAreInterpreted() throws {
+        #expect(try Incoming(JSONParser.parse(#"{"return": {}, "id": 3}"#)) == .success([:], id: 3))
+        #expect(try Incoming(JSONParser.parse(#"{"error": {"class": "CommandNotFound", "desc": "no"}}"#))
+            == .failure(AgentError(errorClass: "CommandNotFound", desc: "no"), id: nil))
+        #expect(try Incoming(JSONParser.parse(#"{"event": "X", "data": {}}"#)) == .event("X"))
+        #expect(throws: ProtocolError.self) { try Incoming(JSONParser.parse(#"{"foo": 1}"#)) }
+        #expect(throws: ProtocolError.self) { try Incoming(JSONParser.parse(#"42"#)) }
+    }
+}
