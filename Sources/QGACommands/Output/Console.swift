@@ -8,9 +8,29 @@ enum Console {
         write(fd: 1, bytes)
     }
 
-    /// Writes one line to stderr.
+    /// Writes one line to stderr. Messages can quote the guest (error descriptions, paths),
+    /// so control characters are escaped here, once for every message.
     static func error(_ line: String) {
-        write(fd: 2, Array((line + "\n").utf8))
+        write(fd: 2, Array((sanitized(line) + "\n").utf8))
+    }
+
+    /// `text` with C0 and C1 control characters and DEL written as `\u00XX`.
+    static func sanitized(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                let hex = String(scalar.value, radix: 16)
+                out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value)
     }
 
     private static func write(fd: Int32, _ bytes: [UInt8]) {

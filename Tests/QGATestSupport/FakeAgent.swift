@@ -1,0 +1,150 @@
+import Foundation
+import Glibc
+import QGAProtocol
+
+/// A misbehaving agent on a unix socket, for what a real agent will not do on demand:
+/// stale replies, wrong ids, silence, truncated, oversized or hostile replies.
+///
+/// Each accepted connection is handed to `behaviour` on a background thread.
+public final class FakeAgent: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public let socketPath: String
+    private let listener: Int32
+    private let thread: Thread
+
+    public init(_ behaviour: @escaping @Sendable (FakeConnection) throws -> Void) throws {
+        directory = try TemporaryDirectory("fake-agent")
+        socketPath = directory.path + "/agent.sock"
+        listener = try listenUnix(socketPath)
+        let listener = self.listener
+        let acceptorDone = acceptorDone
+        thread = Thread {
+            defer { acceptorDone.signal() }
+            while true {
+                let fd = accept(listener, nil, nil)
+                if fd < 0 {
+                    if errno == EINTR { continue }
+                    return  // the listener was shut down
+                }
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                // Each connection on its own thread, so that stop() never waits for a
+                // behaviour that stalls.
+                Thread {
+                    let connection = FakeConnection(fd)
+                    try? behaviour(connection)
+                    connection.close()
+                }.start()
+            }
+        }
+        thread.start()
+    }
+
+    private let acceptorDone = DispatchSemaphore(value: 0)
+    private var stopped = false
+
+    /// Stops accepting. The listener's descriptor is closed only after the accepting thread
+    /// has left `accept`, so that it can never accept on a reused descriptor number.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        shutdown(listener, Int32(SHUT_RDWR))
+        acceptorDone.wait()
+        close(listener)
+        directory.remove()
+    }
+
+    deinit { stop() }
+}
+
+/// One client connection as the fake agent sees it.
+public final class FakeConnection: @unchecked Sendable {
+    private let fd: Int32
+    private var framer = Framer()
+    private var queue: [JSONValue] = []
+    private var closed = false
+
+    init(_ fd: Int32) { self.fd = fd }
+
+    /// The next request, skipping 0xFF delimiters; nil when the client went away.
+    public func nextRequest(timeout: Double = 30) -> JSONValue? {
+        let end = Date().addingTimeInterval(timeout)
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while queue.isEmpty {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let left = end.timeIntervalSinceNow
+            if left <= 0 || poll(&entry, 1, Int32(left * 1000)) <= 0 { return nil }
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { return nil }
+            for event in framer.feed(Array(chunk[0..<n])) {
+                if case .message(let bytes) = event, let value = try? JSONParser.parse(bytes) { queue.append(value) }
+            }
+        }
+        return queue.removeFirst()
+    }
+
+    /// Reads the client's `guest-sync-delimited` and answers it the way qemu-ga does: the
+    /// complaint about the 0xFF, then 0xFF and the echoed id. Returns the id.
+    @discardableResult
+    public func answerSync() -> JSONValue? {
+        guard let request = nextRequest(), let id = request["arguments"]?["id"] else { return nil }
+        send(#"{"error": {"class": "GenericError", "desc": "JSON parse error, stray '\uFFFD'"}}"# + "\n")
+        send([0xFF] + Array(#"{"return": \#(id)}"#.utf8) + [0x0A])
+        return id
+    }
+
+    public func send(_ text: String) { send(Array(text.utf8)) }
+
+    public func send(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+
+    /// Keeps the connection open and silent for `seconds`, or until the client leaves.
+    public func stall(_ seconds: Double) {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let end = Date().addingTimeInterval(seconds)
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while end.timeIntervalSinceNow > 0 {
+            if poll(&entry, 1, Int32(end.timeIntervalSinceNow * 1000) + 1) > 0 {
+                if read(fd, &chunk, chunk.count) <= 0 { return }
+            }
+        }
+    }
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        Glibc.close(fd)
+    }
+}
+
+/// A listening unix socket at `path`.
+func listenUnix(_ path: String) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+    let rc = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard rc == 0, listen(fd, 8) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+    return fd
+}
+
+/// Connects to a unix socket and returns the descriptor, or nil.
+public func connectUnix(_ path: String) -> Int32? {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+    let rc = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    if rc == 0 { return fd }
+    close(fd)
+    return nil
+}
