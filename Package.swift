@@ -40,7 +40,7 @@ let package = Package(
             path: "Tests/QGATestSupport"),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
         .testTarget(
-            name: "QGAClientTests",
+            name: "QGACommandsTests",
             dependencies: ["QGAClient", "QGACommands", "QGATestSupport"]),
         .testTarget(
             name: "QGAEndToEndTests",

@@ -1,0 +1,95 @@
+function __qga_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __qga_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __qga_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __qga_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __qga_parse_tokens -S
+    set -l unparsed_tokens (__qga_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'qga'
+        __qga_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'exec'
+            __qga_parse_subcommand -r 3 'sync-timeout=' 'timeout=' 'max-reply-size=' 'compact' 'raw' 'color=' 'args=' 'version' 'h/help'
+        case 'help'
+            __qga_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __qga_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __qga_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __qga_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __qga_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__qga_tokens -p)
+    if test -z "$(__qga_tokens -t)"
+        set -l index (count (__qga_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'qga' -f
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga" version' -l 'version' -d 'Show the version.'
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qga' -n '__qga_should_offer_completions_for_positional "qga" -eq 1' -fa 'exec' -d 'Run any agent command and print its result.'
+complete -c 'qga' -n '__qga_should_offer_completions_for_positional "qga" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" sync-timeout' -l 'sync-timeout' -d 'Seconds to wait for the agent to answer the sync before each command.' -rfka ''
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" timeout' -l 'timeout' -d 'Seconds to wait for the command\'s reply (default: 30; 600 for fsfreeze and fstrim; 3 for commands that reply only on error, such as guest-shutdown).' -rfka ''
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" max-reply-size' -l 'max-reply-size' -d 'Largest reply accepted, in bytes; K, M and G suffixes allowed (qemu-ga sends up to 64M).' -rfka ''
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" compact' -l 'compact' -d 'Print the result on one line (for scripts).'
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" raw' -l 'raw' -d 'Print the agent\'s reply exactly as received, error replies included.'
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" color' -l 'color' -d 'Colour JSON output: auto (on a terminal, unless NO_COLOR is set), always, or never.' -rfka 'auto always never'
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" args' -l 'args' -d 'Command arguments as one JSON object.' -rfka ''
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" version' -l 'version' -d 'Show the version.'
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga help" version' -l 'version' -d 'Show the version.'
