@@ -58,8 +58,9 @@ public final class AgentSession: AgentConnection {
             case .message(let bytes):
                 let incoming = try interpret(bytes)
                 if case .event = incoming { continue }
-                // A reply that echoes some other id was meant for an earlier client.
-                if let id = request.id, incoming.id != id { continue }
+                // A reply that echoes some other id was meant for an earlier client; agents
+                // older than QEMU 4.0 echo none at all.
+                if let id = request.id, let echoed = incoming.id, echoed != id { continue }
                 return Reply(incoming: incoming, raw: bytes)
             }
         }

@@ -260,3 +260,60 @@ import Testing
         #expect(received.withLock { $0 } == ["guest-sync-delimited"])
     }
 }
+
+/// Request ids, output modes and colour, against a scripted agent.
+@Suite struct OutputTests {
+    @Test func replyWithAnotherIdIsSkippedAndOneWithoutIdIsAccepted() throws {
+        let agent = try FakeAgent { connection in
+            connection.answerSync()
+            _ = connection.nextRequest()
+            connection.send(#"{"return": {"who": "stale"}, "id": "other"}"# + "\n" + #"{"return": {"who": "me"}, "id": "mine"}"#)
+        }
+        let result = try Binaries.qga(["exec", agent.socketPath, #"{"execute":"guest-ping","id":"mine"}"#, "--compact"])
+        #expect(result.stdoutText == #"{"who":"me"}"# + "\n", "\(result)")
+
+        let old = try FakeAgent(MisbehavingAgentTests.replying(Array(#"{"return": {"who": "old agent"}}"#.utf8)))
+        let fromOld = try Binaries.qga(["exec", old.socketPath, #"{"execute":"guest-ping","id":7}"#, "--compact"])
+        #expect(fromOld.stdoutText == #"{"who":"old agent"}"# + "\n", "\(fromOld)")
+    }
+
+    @Test func rawPrintsErrorRepliesToo() throws {
+        let reply = #"{"error": {"class": "GenericError", "desc": "nope"}, "id": 1}"#
+        let agent = try FakeAgent(MisbehavingAgentTests.replying(Array(reply.utf8)))
+        let result = try Binaries.qga(["exec", agent.socketPath, "guest-ping", "--raw"])
+        #expect(result.status == 1)
+        #expect(result.stdoutText == reply + "\n")
+        #expect(result.stderr == "qga: GenericError: nope\n")
+    }
+
+    static let colouredReply = Array(#"{"return": {"name": "x", "n": 1, "ok": true, "none": null}}"#.utf8)
+
+    /// Runs qga on a pseudo-terminal (util-linux `script`), where colour is on by default.
+    func onTerminal(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        let qga = try Binaries.path("qga")
+        let command = ([qga] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        return try run("/usr/bin/script", ["-qec", command, "/dev/null"], environment: environment)
+    }
+
+    @Test func colourOnlyOnATerminal() throws {
+        let agent = try FakeAgent(MisbehavingAgentTests.replying(Self.colouredReply))
+        let piped = try Binaries.qga(["exec", agent.socketPath, "guest-ping"])
+        #expect(!piped.stdout.contains(0x1B))
+        let terminal = try onTerminal(["exec", agent.socketPath, "guest-ping"], environment: ["NO_COLOR": ""])
+        #expect(terminal.status == 0, "\(terminal)")
+        #expect(terminal.stdoutText.contains("\u{1B}[1;34m\"name\"\u{1B}[0m"))
+        #expect(terminal.stdoutText.contains("\u{1B}[32m\"x\"\u{1B}[0m"))
+    }
+
+    @Test func noColorTurnsColourOff() throws {
+        let agent = try FakeAgent(MisbehavingAgentTests.replying(Self.colouredReply))
+        let terminal = try onTerminal(["exec", agent.socketPath, "guest-ping"], environment: ["NO_COLOR": "1"])
+        #expect(terminal.status == 0, "\(terminal)")
+        #expect(!terminal.stdout.contains(0x1B))
+        #expect(terminal.stdoutText.contains("\"name\": \"x\""))
+        let never = try onTerminal(["exec", agent.socketPath, "guest-ping", "--color", "never"])
+        #expect(!never.stdout.contains(0x1B))
+        let always = try Binaries.qga(["exec", agent.socketPath, "guest-ping", "--color", "always"])
+        #expect(always.stdout.contains(0x1B))
+    }
+}
