@@ -18,16 +18,26 @@ let package = Package(
         // Layer 2: thin POSIX wrappers with deadlines; EINTR retried, operations named.
         .target(
             name: "QGASystem",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["CQGAShims", .product(name: "SystemPackage", package: "swift-system")]),
+
+        // Only what Swift cannot import from glibc (signalfd, ioctl numbers), qga_-prefixed.
+        .target(name: "CQGAShims"),
 
         // Layer 3: transports and the agent session (sync, deadlines, reply cap).
         .target(name: "QGAClient", dependencies: ["QGAProtocol", "QGASystem"]),
 
-        // Layer 4: the `qga` command tree.
+        // libvirt's C API through a [system] module map; only QGALibvirt imports it.
+        .systemLibrary(name: "CLibvirt", pkgConfig: "libvirt-qemu", providers: [.apt(["libvirt-dev"])]),
+
+        // Layer 4: libvirt domains as targets, lifecycle, fsfreeze and snapshots.
+        .target(name: "QGALibvirt", dependencies: ["QGAClient", "CLibvirt"]),
+
+        // Layer 5: the `qga` command tree.
         .target(
             name: "QGACommands",
             dependencies: [
                 "QGAClient",
+                "QGALibvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -44,6 +54,10 @@ let package = Package(
             dependencies: ["QGAClient", "QGACommands", "QGATestSupport"]),
         .testTarget(
             name: "QGAEndToEndTests",
+            dependencies: ["QGAProtocol", "QGATestSupport"]),
+        // On the libvirt VM test bed (scripts/vm-testbed), run by scripts/test.
+        .testTarget(
+            name: "QGAVMTests",
             dependencies: ["QGAProtocol", "QGATestSupport"]),
     ]
 )

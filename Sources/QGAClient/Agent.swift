@@ -24,6 +24,12 @@ public struct CallOptions: Sendable {
         return info?.duration == .long ? .seconds(600) : .seconds(30)
     }
 
+    /// The command's timeout plus the sync before it, in seconds: the most one call may take.
+    public func seconds(for command: String) -> Double {
+        let (s, atto) = (timeout(for: command) + syncTimeout).components
+        return Double(s) + Double(atto) / 1e18
+    }
+
     /// How long a command that sends no reply on success gets to send an error instead.
     public static let noReplyGrace: Duration = .seconds(3)
 }
@@ -46,9 +52,36 @@ public protocol AgentConnection: AnyObject {
     /// Sends `request` and returns the agent's reply, or nil for a command that sent none
     /// (success for `success-response: false` commands).
     func execute(_ request: Request, options: CallOptions) throws(ClientError) -> Reply?
+
+    /// Freezes the guest's filesystems (the given mount points, or all); returns how many.
+    func freeze(mountpoints: [String], options: CallOptions) throws(ClientError) -> Int
+
+    /// Thaws every frozen filesystem; returns how many.
+    func thaw(options: CallOptions) throws(ClientError) -> Int
+
+    /// Where the agent is, for messages.
+    var label: String { get }
 }
 
 extension AgentConnection {
+    public func freeze(mountpoints: [String], options: CallOptions) throws(ClientError) -> Int {
+        let value = mountpoints.isEmpty
+            ? try call("guest-fsfreeze-freeze", options: options)
+            : try call("guest-fsfreeze-freeze-list", arguments: ["mountpoints": .array(mountpoints.map { .string($0) })], options: options)
+        return try count(value, of: "guest-fsfreeze-freeze")
+    }
+
+    public func thaw(options: CallOptions) throws(ClientError) -> Int {
+        try count(try call("guest-fsfreeze-thaw", options: options), of: "guest-fsfreeze-thaw")
+    }
+
+    private func count(_ value: JSONValue?, of command: String) throws(ClientError) -> Int {
+        guard let n = value?.number?.int else {
+            throw ClientError(.protocolViolation, "\(label): \(command) returned \(value?.kindName ?? "nothing"), not a count")
+        }
+        return n
+    }
+
     /// Runs a command and returns its `return` value; error replies become
     /// `ClientError.Code.agentError`.
     public func call(_ command: String, arguments: JSONObject? = nil, options: CallOptions = CallOptions())
@@ -67,7 +100,7 @@ extension AgentConnection {
 public func connect(to target: Target, options: CallOptions) throws(ClientError) -> any AgentConnection {
     switch target {
     case .unix(let path):
-        return AgentSession(stream: try UnixStream(path: path, timeout: options.syncTimeout), label: path)
+        return try AgentSession(unixPath: path, options: options)
     case .vsock:
         throw ClientError(.unreachable, "\(target): vsock targets are not supported yet")
     case .domain(let name):

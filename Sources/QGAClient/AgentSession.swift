@@ -7,7 +7,7 @@ import QGASystem
 /// command sent, so nothing is queued for an agent that is not listening.
 public final class AgentSession: AgentConnection {
     private let stream: any ByteStream
-    private let label: String
+    public let label: String
     private var framer: Framer
     private var events: [Framer.Event] = []
     private var eventIndex = 0
@@ -18,6 +18,11 @@ public final class AgentSession: AgentConnection {
         self.stream = stream
         self.label = label
         framer = Framer(maxMessageSize: CallOptions.defaultMaxReplySize)
+    }
+
+    /// Connects to the agent's unix socket.
+    public convenience init(unixPath path: String, options: CallOptions) throws(ClientError) {
+        self.init(stream: try UnixStream(path: path, timeout: options.syncTimeout), label: path)
     }
 
     deinit { buffer.deallocate() }

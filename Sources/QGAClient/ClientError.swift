@@ -15,6 +15,8 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
         case protocolViolation
         /// The request itself is not acceptable (found before anything was sent).
         case invalidRequest
+        /// A host-side operation failed: libvirt refused it, a snapshot could not be taken.
+        case operationFailed
     }
 
     public let code: Code

@@ -8,6 +8,11 @@ public enum ExitCodes {
     public static let unreachable: Int32 = 2
     public static let notResponding: Int32 = 3
     public static let protocolViolation: Int32 = 4
+    public static let operationFailed: Int32 = 5
+    /// freeze-run: the thaw failed; the guest may still be frozen.
+    public static let stillFrozen: Int32 = 6
+    /// freeze-run: the guest stayed frozen for --max-frozen; qga thawed it and stopped the command.
+    public static let frozenTooLong: Int32 = 124
     public static let usage: Int32 = 64
 }
 
@@ -30,7 +35,11 @@ struct ExitStatus {
             case .notResponding: code = ExitCodes.notResponding
             case .protocolViolation: code = ExitCodes.protocolViolation
             case .invalidRequest: code = ExitCodes.usage
+            case .operationFailed: code = ExitCodes.operationFailed
             }
+        case let failure as CommandFailure:
+            code = failure.code
+            message = failure.message.map { "qga: \($0)" }
         case let exit as ExitCode:
             code = exit.rawValue
         default:

@@ -20,7 +20,7 @@ public struct QGA: ParsableCommand {
               64  usage error
             """,
         version: "0.1.0",
-        subcommands: [Exec.self])
+        subcommands: [Exec.self, Shutdown.self, Reboot.self, FSFreeze.self, FreezeRun.self, Snapshot.self])
 
     public init() {}
 
@@ -31,7 +31,7 @@ public struct QGA: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let command: any ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try parseAsRoot(normalizeWait(Array(CommandLine.arguments.dropFirst())))
         } catch {
             exit(withError: error)
         }

@@ -21,7 +21,7 @@ struct Exec: ParsableCommand {
     @OptionGroup var agent: AgentOptions
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: ArgumentHelp("The agent's socket path, or unix:PATH.", valueName: "target"))
+    @Argument(help: targetHelp)
     var target: String
 
     @Argument(help: ArgumentHelp("The command name (guest-info), or a whole JSON request.", valueName: "command"))
@@ -40,9 +40,7 @@ struct Exec: ParsableCommand {
 
     func run() throws {
         let request = try request()
-        let options = agent.callOptions
-        let connection = try connect(to: Target(parsing: target), options: options)
-        let reply = try connection.execute(request, options: options)
+        let reply = try agent.resolve(target).agent.execute(request, options: agent.callOptions)
         output.print(reply)
         if let reply, case .failure(let error, _) = reply.incoming {
             throw ClientError(.agentError(error), error.description)

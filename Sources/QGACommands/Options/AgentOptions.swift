@@ -1,8 +1,20 @@
 import ArgumentParser
 import QGAClient
+import QGALibvirt
 
-/// Time limits and caps for talking to an agent; shared by every command that does.
+/// How to reach an agent, with time limits and caps; shared by every command that does.
 struct AgentOptions: ParsableArguments {
+    @Option(
+        name: [.customShort("c"), .customLong("connect")],
+        help: ArgumentHelp("libvirt URI for domain targets (default: LIBVIRT_DEFAULT_URI, then qemu:///system).", valueName: "uri"))
+    var uri: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The domain's agent channel to use: org.qemu.guest_agent.0 goes through libvirt, any other is reached directly at the socket the domain XML names (default: .0 if present, else the first agent socket).",
+            valueName: "name"))
+    var channel: String?
+
     @Option(
         name: .customLong("sync-timeout"),
         help: ArgumentHelp("Seconds to wait for the agent to answer the sync before each command.", valueName: "seconds"))
@@ -29,6 +41,13 @@ struct AgentOptions: ParsableArguments {
         guard (1024...(1 << 30)).contains(maxReplySize.bytes) else {
             throw ValidationError("--max-reply-size must be between 1K and 1G")
         }
+    }
+
+    /// Resolves a target as written on the command line.
+    func resolve(_ target: String) throws(ClientError) -> ResolvedTarget {
+        try QGALibvirt.resolve(
+            Target(parsing: target), libvirt: LibvirtOptions(uri: uri, channel: channel), options: callOptions,
+            environment: Console.environment)
     }
 
     var callOptions: CallOptions {

@@ -8,6 +8,11 @@ enum Console {
         write(fd: 1, bytes)
     }
 
+    /// Writes one line of a result to stdout.
+    static func line(_ text: String) {
+        out(Array((text + "\n").utf8))
+    }
+
     /// Writes one line to stderr. Messages can quote the guest (error descriptions, paths),
     /// so control characters are escaped here, once for every message.
     static func error(_ line: String) {

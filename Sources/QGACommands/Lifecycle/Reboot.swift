@@ -1,0 +1,38 @@
+import ArgumentParser
+import QGAClient
+
+/// `qga reboot TARGET [--wait [SECONDS]] [--fallback acpi]`
+struct Reboot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reboot the guest through its agent.",
+        discussion: """
+            libvirt domains go through virDomainReboot in agent mode; sockets get \
+            guest-shutdown with mode reboot. With --wait, returns once the guest has gone \
+            down and its agent answers again.
+            """)
+
+    @OptionGroup(title: "Agent options") var agent: AgentOptions
+    @Argument(help: targetHelp) var target: String
+
+    @Option(help: ArgumentHelp(
+        "Wait until the guest has gone down and its agent answers again, at most SECONDS (default 300).",
+        valueName: "seconds"))
+    var wait: WaitTime?
+
+    @Option(help: "If the agent cannot be reached or does not answer, press the ACPI power button (libvirt domains only).")
+    var fallback: Fallback?
+
+    func validate() throws {
+        if fallback != nil && !isDomain(target) {
+            throw ValidationError("--fallback acpi needs a libvirt domain as the target")
+        }
+    }
+
+    func run() throws {
+        let resolved = try agent.resolve(target)
+        try Lifecycle.request(.reboot, resolved, fallback: fallback, options: agent.callOptions)
+        if let wait {
+            try Lifecycle.waitUntilRebooted(resolved, targetText: target, agent: agent, seconds: wait.seconds ?? 300)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import CLibvirt
+import Glibc
+import Dispatch
+import QGAClient
+
+/// A libvirt error as libvirt reported it (`virGetLastError()`).
+public struct LibvirtError: Error, Sendable, CustomStringConvertible {
+    /// `virErrorNumber`, e.g. 42 for VIR_ERR_NO_DOMAIN.
+    public let code: Int32
+    public let message: String
+    public var description: String { message }
+}
+
+// virErrorNumber values by number: some are newer than the headers of older libvirts.
+private enum ErrorNumber {
+    static let internalError: Int32 = 1
+    static let noConnect: Int32 = 5
+    static let systemError: Int32 = 38
+    static let rpc: Int32 = 39
+    static let noDomain: Int32 = 42
+    static let authFailed: Int32 = 45
+    static let operationInvalid: Int32 = 55
+    static let operationTimeout: Int32 = 68
+    static let argumentUnsupported: Int32 = 74
+    static let agentUnresponsive: Int32 = 86
+    static let authUnavailable: Int32 = 94
+    static let agentUnsynced: Int32 = 97
+}
+
+/// Reads and clears libvirt's last error for this thread, as the client layer's error.
+func lastError(_ what: String) -> ClientError {
+    let code: Int32
+    let message: String
+    if let error = virGetLastError() {
+        code = Int32(bitPattern: UInt32(truncatingIfNeeded: error.pointee.code))
+        message = error.pointee.message.map { String(cString: $0) } ?? "unknown libvirt error"
+    } else {
+        code = ErrorNumber.internalError
+        message = "\(what) failed without a libvirt error"
+    }
+    virResetLastError()
+    return translate(LibvirtError(code: code, message: message))
+}
+
+/// Maps a libvirt error onto the exit codes: unknown domain, agent not configured or not
+/// connected → unreachable; unresponsive or timed out → not responding; the agent's own
+/// error reply → agent error.
+func translate(_ error: LibvirtError) -> ClientError {
+    let m = error.message
+    let code: ClientError.Code
+    if m.contains("unable to execute QEMU agent command") {
+        let desc = m.firstRange(of: "': ").map { String(m[$0.upperBound...]) } ?? m
+        code = .agentError(.init(errorClass: "GenericError", desc: desc))
+        return ClientError(code, m, cause: error)
+    }
+    switch error.code {
+    case ErrorNumber.noDomain, ErrorNumber.noConnect, ErrorNumber.systemError, ErrorNumber.rpc,
+        ErrorNumber.authFailed, ErrorNumber.authUnavailable, ErrorNumber.argumentUnsupported:
+        code = .unreachable
+    case ErrorNumber.operationInvalid where m.contains("not running"):
+        code = .unreachable
+    case ErrorNumber.agentUnresponsive:
+        code = m.contains("not connected") || m.contains("not configured") ? .unreachable : .notResponding
+    case ErrorNumber.operationTimeout, ErrorNumber.agentUnsynced:
+        code = .notResponding
+    default:
+        code = m.contains("timed out") || m.contains("didn't respond") ? .notResponding : .operationFailed
+    }
+    return ClientError(code, m, cause: error)
+}
+
+/// Runs a libvirt call that may block on the guest agent (libvirt's own per-domain agent
+/// timeout defaults to "block forever") on another thread, and gives up at the deadline.
+/// The call is abandoned, not cancelled; qga exits soon after in that case.
+func withDeadline<T: Sendable>(
+    seconds: Double, _ what: String, _ body: @escaping @Sendable () -> Result<T, ClientError>
+) throws(ClientError) -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+        box.set(body())
+        done.signal()
+    }
+    guard done.wait(timeout: .now() + seconds) == .success, let result = box.get() else {
+        throw ClientError(.notResponding, "\(what) did not complete within \(Int(seconds.rounded(.up))) s")
+    }
+    return try result.get()
+}
+
+/// Hands a result from the worker thread to the waiting one; the semaphore orders the two.
+private final class ResultBox<T: Sendable>: @unchecked Sendable {
+    private var value: Result<T, ClientError>?
+    private let lock = DispatchSemaphore(value: 1)
+    func set(_ v: Result<T, ClientError>) {
+        lock.wait()
+        value = v
+        lock.signal()
+    }
+    func get() -> Result<T, ClientError>? {
+        lock.wait()
+        defer { lock.signal() }
+        return value
+    }
+}
+
+/// Takes ownership of a string libvirt allocated, and frees it.
+func takeString(_ pointer: UnsafeMutablePointer<CChar>?) -> String? {
+    guard let pointer else { return nil }
+    defer { free(pointer) }
+    return String(cString: pointer)
+}
+
+/// A connection to a libvirt daemon; closed when released.
+public final class LibvirtConnection: @unchecked Sendable {
+    let pointer: virConnectPtr
+    public let uri: String
+
+    /// The URI qga uses when none is given: `LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
+    public static func defaultURI(environment: (String) -> String?) -> String {
+        if let uri = environment("LIBVIRT_DEFAULT_URI"), !uri.isEmpty { return uri }
+        return "qemu:///system"
+    }
+
+    public init(uri: String) throws(ClientError) {
+        LibvirtConnection.silenceDefaultErrorPrinter
+        guard let pointer = virConnectOpen(uri) else {
+            let error = lastError("virConnectOpen")
+            throw ClientError(.unreachable, "cannot connect to libvirt at \(uri): \(error.message)", cause: error.cause)
+        }
+        self.pointer = pointer
+        self.uri = uri
+    }
+
+    deinit { virConnectClose(pointer) }
+
+    /// libvirt prints every error to stderr by default; qga reports errors itself, once.
+    private static let silenceDefaultErrorPrinter: Void = {
+        virSetErrorFunc(nil) { _, _ in }
+    }()
+
+    /// Looks a domain up as virsh does: by id when numeric, then by UUID, then by name.
+    public func domain(_ name: String) throws(ClientError) -> LibvirtDomain {
+        var found: virDomainPtr?
+        if let id = Int32(name), id >= 0 { found = virDomainLookupByID(pointer, id) }
+        if found == nil, name.utf8.count == 36 { found = virDomainLookupByUUIDString(pointer, name) }
+        if found == nil { found = virDomainLookupByName(pointer, name) }
+        virResetLastError()
+        guard let found else {
+            throw ClientError(.unreachable, "domain '\(name)' not found on \(uri)")
+        }
+        return LibvirtDomain(found, connection: self)
+    }
+}

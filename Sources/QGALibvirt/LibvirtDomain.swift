@@ -1,0 +1,144 @@
+import CLibvirt
+import Glibc
+import QGAClient
+
+/// A libvirt domain handle, freed when released; it keeps its connection alive.
+public final class LibvirtDomain: @unchecked Sendable {
+    let pointer: virDomainPtr
+    public let connection: LibvirtConnection
+
+    init(_ pointer: virDomainPtr, connection: LibvirtConnection) {
+        self.pointer = pointer
+        self.connection = connection
+    }
+
+    deinit { virDomainFree(pointer) }
+
+    public var name: String {
+        virDomainGetName(pointer).map { String(cString: $0) } ?? "?"
+    }
+
+    /// The domain's live XML description.
+    public func xml() throws(ClientError) -> String {
+        guard let xml = takeString(virDomainGetXMLDesc(pointer, 0)) else { throw lastError("virDomainGetXMLDesc") }
+        return xml
+    }
+
+    /// What a domain is doing, as far as waiting for it is concerned.
+    public enum State: Sendable, Equatable {
+        case running
+        case shutOff
+        /// Paused, shutting down, crashed, suspended: still there, not shut off.
+        case other(Int32)
+    }
+
+    public func state() throws(ClientError) -> State {
+        var state: Int32 = 0
+        var reason: Int32 = 0
+        guard virDomainGetState(pointer, &state, &reason, 0) == 0 else { throw lastError("virDomainGetState") }
+        switch UInt32(bitPattern: state) {
+        case VIR_DOMAIN_RUNNING.rawValue: return .running
+        case VIR_DOMAIN_SHUTOFF.rawValue: return .shutOff
+        default: return .other(state)
+        }
+    }
+
+    /// `virDomainQemuAgentCommand`: libvirt syncs with the agent itself, and waits at most
+    /// `timeoutSeconds` (never libvirt's "block" value) for the reply.
+    func agentCommand(_ json: String, timeoutSeconds: Int32) throws(ClientError) -> String {
+        guard let reply = takeString(virDomainQemuAgentCommand(pointer, json, max(1, timeoutSeconds), 0)) else {
+            throw lastError("virDomainQemuAgentCommand")
+        }
+        return reply
+    }
+
+    /// Asks the guest agent to power the guest off (`virDomainShutdownFlags`, agent mode).
+    public func shutdown(acpi: Bool, deadlineSeconds: Double) throws(ClientError) {
+        let flags = UInt32(acpi ? VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN.rawValue : VIR_DOMAIN_SHUTDOWN_GUEST_AGENT.rawValue)
+        try withDeadline(seconds: deadlineSeconds, "shutdown of \(name)") { [self] in
+            virDomainShutdownFlags(pointer, flags) == 0 ? .success(()) : .failure(lastError("virDomainShutdownFlags"))
+        }
+    }
+
+    /// Asks the guest agent to reboot the guest (`virDomainReboot`, agent mode).
+    public func reboot(acpi: Bool, deadlineSeconds: Double) throws(ClientError) {
+        let flags = UInt32(acpi ? VIR_DOMAIN_REBOOT_ACPI_POWER_BTN.rawValue : VIR_DOMAIN_REBOOT_GUEST_AGENT.rawValue)
+        try withDeadline(seconds: deadlineSeconds, "reboot of \(name)") { [self] in
+            virDomainReboot(pointer, flags) == 0 ? .success(()) : .failure(lastError("virDomainReboot"))
+        }
+    }
+
+    /// `virDomainFSFreeze`: freezes the given mount points (all when empty); returns how many.
+    func fsFreeze(mountpoints: [String], deadlineSeconds: Double) throws(ClientError) -> Int {
+        try withDeadline(seconds: deadlineSeconds, "freeze of \(name)") { [self] in
+            let strings = mountpoints.map { strdup($0) }
+            defer { strings.forEach { free($0) } }
+            var pointers = strings.map { UnsafePointer($0) }
+            let n = pointers.withUnsafeMutableBufferPointer { buffer in
+                virDomainFSFreeze(pointer, buffer.isEmpty ? nil : buffer.baseAddress, UInt32(buffer.count), 0)
+            }
+            return n >= 0 ? .success(Int(n)) : .failure(lastError("virDomainFSFreeze"))
+        }
+    }
+
+    /// `virDomainFSThaw`: thaws every frozen filesystem; returns how many.
+    func fsThaw(deadlineSeconds: Double) throws(ClientError) -> Int {
+        try withDeadline(seconds: deadlineSeconds, "thaw of \(name)") { [self] in
+            let n = virDomainFSThaw(pointer, nil, 0, 0)
+            return n >= 0 ? .success(Int(n)) : .failure(lastError("virDomainFSThaw"))
+        }
+    }
+
+    /// Whether the agent answers right now, asked in a way that does not taint the domain
+    /// (`virDomainGetTime` goes through the agent).
+    public func agentAnswers(deadlineSeconds: Double) -> Bool {
+        let ok = try? withDeadline(seconds: deadlineSeconds, "agent probe") { [self] in
+            var seconds: Int64 = 0
+            var nanoseconds: UInt32 = 0
+            let ok = virDomainGetTime(pointer, &seconds, &nanoseconds, 0) == 0
+            virResetLastError()
+            return .success(ok)
+        }
+        return ok ?? false
+    }
+
+    /// Snapshot flags qga uses.
+    public struct SnapshotOptions: Sendable {
+        public var quiesce = true
+        public var diskOnly = false
+        public var atomic = false
+        public init() {}
+    }
+
+    /// Creates a snapshot named `name`; returns the name libvirt recorded.
+    public func createSnapshot(name: String, options: SnapshotOptions, deadlineSeconds: Double) throws(ClientError) -> String {
+        var flags: UInt32 = 0
+        if options.quiesce { flags |= VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE.rawValue }
+        if options.diskOnly { flags |= VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY.rawValue }
+        if options.atomic { flags |= VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC.rawValue }
+        let xml = "<domainsnapshot><name>\(escapeXML(name))</name></domainsnapshot>"
+        return try withDeadline(seconds: deadlineSeconds, "snapshot of \(name)") { [self, flags] in
+            guard let snapshot = virDomainSnapshotCreateXML(pointer, xml, flags) else {
+                return .failure(lastError("virDomainSnapshotCreateXML"))
+            }
+            defer { virDomainSnapshotFree(snapshot) }
+            return .success(virDomainSnapshotGetName(snapshot).map { String(cString: $0) } ?? name)
+        }
+    }
+}
+
+/// Text safe inside an XML element or attribute.
+func escapeXML(_ text: String) -> String {
+    var out = ""
+    for c in text {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&apos;"
+        default: out.append(c)
+        }
+    }
+    return out
+}
