@@ -14,13 +14,19 @@ public final class LibvirtDomain: @unchecked Sendable {
 
     deinit { virDomainFree(pointer) }
 
+    /// libvirt's last error, prefixed with the domain's name.
+    func failure(_ what: String) -> ClientError {
+        let error = lastError(what)
+        return ClientError(error.code, "\(name): \(error.message)", cause: error.cause)
+    }
+
     public var name: String {
         virDomainGetName(pointer).map { String(cString: $0) } ?? "?"
     }
 
     /// The domain's live XML description.
     public func xml() throws(ClientError) -> String {
-        guard let xml = takeString(virDomainGetXMLDesc(pointer, 0)) else { throw lastError("virDomainGetXMLDesc") }
+        guard let xml = takeString(virDomainGetXMLDesc(pointer, 0)) else { throw failure("virDomainGetXMLDesc") }
         return xml
     }
 
@@ -35,7 +41,7 @@ public final class LibvirtDomain: @unchecked Sendable {
     public func state() throws(ClientError) -> State {
         var state: Int32 = 0
         var reason: Int32 = 0
-        guard virDomainGetState(pointer, &state, &reason, 0) == 0 else { throw lastError("virDomainGetState") }
+        guard virDomainGetState(pointer, &state, &reason, 0) == 0 else { throw failure("virDomainGetState") }
         switch UInt32(bitPattern: state) {
         case VIR_DOMAIN_RUNNING.rawValue: return .running
         case VIR_DOMAIN_SHUTOFF.rawValue: return .shutOff
@@ -47,7 +53,7 @@ public final class LibvirtDomain: @unchecked Sendable {
     /// `timeoutSeconds` (never libvirt's "block" value) for the reply.
     func agentCommand(_ json: String, timeoutSeconds: Int32) throws(ClientError) -> String {
         guard let reply = takeString(virDomainQemuAgentCommand(pointer, json, max(1, timeoutSeconds), 0)) else {
-            throw lastError("virDomainQemuAgentCommand")
+            throw failure("virDomainQemuAgentCommand")
         }
         return reply
     }
@@ -56,7 +62,7 @@ public final class LibvirtDomain: @unchecked Sendable {
     public func shutdown(acpi: Bool, deadlineSeconds: Double) throws(ClientError) {
         let flags = UInt32(acpi ? VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN.rawValue : VIR_DOMAIN_SHUTDOWN_GUEST_AGENT.rawValue)
         try withDeadline(seconds: deadlineSeconds, "shutdown of \(name)") { [self] in
-            virDomainShutdownFlags(pointer, flags) == 0 ? .success(()) : .failure(lastError("virDomainShutdownFlags"))
+            virDomainShutdownFlags(pointer, flags) == 0 ? .success(()) : .failure(failure("virDomainShutdownFlags"))
         }
     }
 
@@ -64,7 +70,7 @@ public final class LibvirtDomain: @unchecked Sendable {
     public func reboot(acpi: Bool, deadlineSeconds: Double) throws(ClientError) {
         let flags = UInt32(acpi ? VIR_DOMAIN_REBOOT_ACPI_POWER_BTN.rawValue : VIR_DOMAIN_REBOOT_GUEST_AGENT.rawValue)
         try withDeadline(seconds: deadlineSeconds, "reboot of \(name)") { [self] in
-            virDomainReboot(pointer, flags) == 0 ? .success(()) : .failure(lastError("virDomainReboot"))
+            virDomainReboot(pointer, flags) == 0 ? .success(()) : .failure(failure("virDomainReboot"))
         }
     }
 
@@ -77,7 +83,7 @@ public final class LibvirtDomain: @unchecked Sendable {
             let n = pointers.withUnsafeMutableBufferPointer { buffer in
                 virDomainFSFreeze(pointer, buffer.isEmpty ? nil : buffer.baseAddress, UInt32(buffer.count), 0)
             }
-            return n >= 0 ? .success(Int(n)) : .failure(lastError("virDomainFSFreeze"))
+            return n >= 0 ? .success(Int(n)) : .failure(failure("virDomainFSFreeze"))
         }
     }
 
@@ -85,7 +91,7 @@ public final class LibvirtDomain: @unchecked Sendable {
     func fsThaw(deadlineSeconds: Double) throws(ClientError) -> Int {
         try withDeadline(seconds: deadlineSeconds, "thaw of \(name)") { [self] in
             let n = virDomainFSThaw(pointer, nil, 0, 0)
-            return n >= 0 ? .success(Int(n)) : .failure(lastError("virDomainFSThaw"))
+            return n >= 0 ? .success(Int(n)) : .failure(failure("virDomainFSThaw"))
         }
     }
 
@@ -119,7 +125,7 @@ public final class LibvirtDomain: @unchecked Sendable {
         let xml = "<domainsnapshot><name>\(escapeXML(name))</name></domainsnapshot>"
         return try withDeadline(seconds: deadlineSeconds, "snapshot of \(name)") { [self, flags] in
             guard let snapshot = virDomainSnapshotCreateXML(pointer, xml, flags) else {
-                return .failure(lastError("virDomainSnapshotCreateXML"))
+                return .failure(failure("virDomainSnapshotCreateXML"))
             }
             defer { virDomainSnapshotFree(snapshot) }
             return .success(virDomainSnapshotGetName(snapshot).map { String(cString: $0) } ?? name)
