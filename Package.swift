@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
         .testTarget(
             name: "QGACommandsTests",
-            dependencies: ["QGAClient", "QGACommands", "QGATestSupport"]),
+            dependencies: ["QGAClient", "QGACommands", "QGALibvirt", "QGATestSupport"]),
         .testTarget(
             name: "QGAEndToEndTests",
             dependencies: ["QGAProtocol", "QGATestSupport"]),

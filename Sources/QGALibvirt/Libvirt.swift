@@ -49,8 +49,11 @@ func translate(_ error: LibvirtError) -> ClientError {
     let m = error.message
     let code: ClientError.Code
     if m.contains("unable to execute QEMU agent command") {
+        // libvirt keeps the agent's description but not its class; qemu-ga words its
+        // CommandNotFound errors recognisably.
         let desc = m.firstRange(of: "': ").map { String(m[$0.upperBound...]) } ?? m
-        code = .agentError(.init(errorClass: "GenericError", desc: desc))
+        let notFound = desc.hasSuffix("has not been found") || desc.contains("has been disabled")
+        code = .agentError(.init(errorClass: notFound ? "CommandNotFound" : "GenericError", desc: desc))
         return ClientError(code, m, cause: error)
     }
     switch error.code {
