@@ -173,13 +173,13 @@ _qga() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    exec|help)
+    exec|shutdown|reboot|fsfreeze|freeze-run|snapshot|help)
         # Offer subcommand argument completions
         "_qga_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'exec help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'exec shutdown reboot fsfreeze freeze-run snapshot help' -- "${cur}"))
         ;;
     esac
 }
@@ -188,11 +188,17 @@ _qga_exec() {
     repeating_flags=()
     non_repeating_flags=(--compact --raw --version -h --help)
     repeating_options=()
-    non_repeating_options=(--sync-timeout --timeout --max-reply-size --color --args)
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color --args)
     __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
     '--sync-timeout')
         return
         ;;
@@ -207,6 +213,179 @@ _qga_exec() {
         return
         ;;
     '--args')
+        return
+        ;;
+    esac
+}
+
+_qga_shutdown() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --mode --wait --fallback)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--mode')
+        __qga_add_completions -W 'powerdown'$'\n''halt'$'\n''reboot'
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    '--fallback')
+        __qga_add_completions -W 'acpi'
+        return
+        ;;
+    esac
+}
+
+_qga_reboot() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --wait --fallback)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    '--fallback')
+        __qga_add_completions -W 'acpi'
+        return
+        ;;
+    esac
+}
+
+_qga_fsfreeze() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--mountpoint)
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    __qga_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--mountpoint')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qga_add_completions -W 'status'$'\n''freeze'$'\n''thaw'
+        return
+        ;;
+    esac
+}
+
+_qga_freeze-run() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=(--mountpoint)
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --max-frozen)
+    __qga_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--mountpoint')
+        return
+        ;;
+    '--max-frozen')
+        return
+        ;;
+    esac
+}
+
+_qga_snapshot() {
+    repeating_flags=()
+    non_repeating_flags=(--disk-only --atomic --allow-unquiesced --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --name)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--name')
         return
         ;;
     esac
