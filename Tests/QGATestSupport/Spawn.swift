@@ -9,8 +9,6 @@ public struct ProcessResult: Sendable, CustomStringConvertible {
     public var stderr: String
     /// Wall-clock seconds from spawn to exit.
     public var seconds: Double
-    /// Peak resident set size in KiB (from `wait4`'s rusage).
-    public var maxRSSKiB: Int
     /// True when the runner had to kill it at its deadline.
     public var timedOut: Bool
 
@@ -98,7 +96,7 @@ public func run(
     let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     return ProcessResult(
         status: code, stdout: out, stderr: String(decoding: err, as: UTF8.self), seconds: seconds,
-        maxRSSKiB: usage.ru_maxrss, timedOut: timedOut)
+        timedOut: timedOut)
 }
 
 /// A fresh temporary directory, removed by `remove()`.
@@ -142,4 +140,21 @@ func spawn(
     posix_spawnattr_setsigdefault(&attributes, &all)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     return posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+}
+
+/// Runs a program under GNU time and returns its result and its peak RSS in KiB.
+///
+/// Not from our own `wait4`: posix_spawn starts the child with `vfork` semantics on our
+/// address space, and Linux carries that address space's high-water mark (the whole test
+/// runner's) into the child's `ru_maxrss`. GNU time forks a small copy of itself instead.
+public func runMeasuringPeakRSS(_ executable: String, _ arguments: [String], timeout: Double = 30) throws
+    -> (ProcessResult, Int)
+{
+    let dir = try TemporaryDirectory("rss")
+    defer { dir.remove() }
+    let report = dir.path + "/rss"
+    let result = try run("/usr/bin/time", ["-f", "%M", "-o", report, executable] + arguments, timeout: timeout)
+    let text = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""
+    let kib = text.split(separator: "\n").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? Int.max
+    return (result, kib)
 }
