@@ -52,6 +52,17 @@ struct VMAgentTests {
         #expect(snapshot.status == 2, "\(snapshot)")
     }
 
+    @Test func lifecycleWithoutAnAgentFailsPlainly() throws {
+        // No agent channel: exit 2, and no ACPI fallback unless asked for.
+        for command in ["shutdown", "reboot"] {
+            let result = try bed.qga(command, [bed.noAgentDomain])
+            #expect(result.status == 2, "\(command): \(result)")
+            #expect(result.stderr.contains("not configured"))
+        }
+        let socket = try Binaries.qga(["shutdown", bed.directSocket, "--fallback", "acpi"])
+        #expect(socket.status == 64, "\(socket)")
+    }
+
     @Test func largeReadsThroughLibvirtAreRefusedBeforeSending() throws {
         let result = try bed.qga("exec", [bed.domain, "guest-file-read", "handle:=1", "count:=8388608"])
         #expect(result.status == 64, "\(result)")
