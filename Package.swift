@@ -5,6 +5,7 @@ let package = Package(
     name: "qga",
     products: [
         .executable(name: "qga", targets: ["qga"]),
+        .executable(name: "qgad", targets: ["qgad"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +43,11 @@ let package = Package(
             ]),
 
         .executableTarget(name: "qga", dependencies: ["QGACommands"]),
+
+        // The guest daemon: no Foundation, no ArgumentParser, no libvirt (its memory
+        // footprint is measured against qemu-ga's).
+        .target(name: "QGAGuest", dependencies: ["QGAProtocol", "QGASystem", "CQGAShims"]),
+        .executableTarget(name: "qgad", dependencies: ["QGAGuest"]),
 
         // Test support: agents on temporary sockets, a misbehaving agent, binary runners.
         .target(

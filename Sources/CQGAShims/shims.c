@@ -20,3 +20,37 @@ int qga_signalfd_read(int fd) {
         return -1;
     }
 }
+
+#include <linux/fs.h>
+#include <linux/vm_sockets.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+int qga_fifreeze(int fd) { return ioctl(fd, FIFREEZE, 0); }
+
+int qga_fithaw(int fd) { return ioctl(fd, FITHAW, 0); }
+
+int qga_fitrim(int fd, uint64_t minimum, uint64_t *trimmed) {
+    struct fstrim_range range = {.start = 0, .len = (uint64_t)-1, .minlen = minimum};
+    if (ioctl(fd, FITRIM, &range) < 0) return -1;
+    *trimmed = range.len;
+    return 0;
+}
+
+int qga_vsock_listen(unsigned int cid, unsigned int port) {
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_vm addr;
+    memset(&addr, 0, sizeof addr);
+    addr.svm_family = AF_VSOCK;
+    addr.svm_cid = cid;
+    addr.svm_port = port;
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 1) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}

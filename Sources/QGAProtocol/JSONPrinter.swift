@@ -9,6 +9,8 @@ public struct JSONPrinter: Sendable {
         case pretty
         /// One line, `{"key":value}`; what scripts get.
         case compact
+        /// One line with a space after ':' and ',', as qemu-ga writes its replies.
+        case spaced
     }
 
     /// ANSI colours for a terminal; `nil` writes plain text.
@@ -69,7 +71,7 @@ public struct JSONPrinter: Sendable {
             guard !elements.isEmpty else { return out.append(contentsOf: "[]".utf8) }
             out.append(UInt8(ascii: "["))
             for (n, element) in elements.enumerated() {
-                if n > 0 { out.append(UInt8(ascii: ",")) }
+                if n > 0 { out.append(contentsOf: layout == .spaced ? [0x2C, 0x20] : [0x2C]) }
                 if layout == .pretty { newline(indent + 1, &out) }
                 write(element, indent: indent + 1, into: &out)
             }
@@ -79,11 +81,11 @@ public struct JSONPrinter: Sendable {
             guard !object.isEmpty else { return out.append(contentsOf: "{}".utf8) }
             out.append(UInt8(ascii: "{"))
             for (n, member) in object.members.enumerated() {
-                if n > 0 { out.append(UInt8(ascii: ",")) }
+                if n > 0 { out.append(contentsOf: layout == .spaced ? [0x2C, 0x20] : [0x2C]) }
                 if layout == .pretty { newline(indent + 1, &out) }
                 colored(\.key, &out) { JSONPrinter.writeString(member.key, into: &$0) }
                 out.append(UInt8(ascii: ":"))
-                if layout == .pretty { out.append(0x20) }
+                if layout != .compact { out.append(0x20) }
                 write(member.value, indent: indent + 1, into: &out)
             }
             if layout == .pretty { newline(indent, &out) }

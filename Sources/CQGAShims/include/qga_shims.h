@@ -9,3 +9,17 @@ int qga_signalfd(const sigset_t *signals);
 /// Reads one pending signal from a signalfd; returns its number, 0 if none is pending,
 /// -1 and errno on failure.
 int qga_signalfd_read(int fd);
+
+#include <stdint.h>
+
+/// FIFREEZE / FITHAW on an open filesystem descriptor: 0, or -1 and errno.
+int qga_fifreeze(int fd);
+int qga_fithaw(int fd);
+
+/// FITRIM over the whole filesystem with `minimum` extent length; on success stores the
+/// bytes trimmed. 0, or -1 and errno.
+int qga_fitrim(int fd, uint64_t minimum, uint64_t *trimmed);
+
+/// Binds and listens on AF_VSOCK `cid`:`port` (VMADDR_CID_ANY is (unsigned)-1); returns the
+/// listening descriptor, or -1 and errno.
+int qga_vsock_listen(unsigned int cid, unsigned int port);

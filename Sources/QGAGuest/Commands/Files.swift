@@ -1,0 +1,143 @@
+import Glibc
+import QGAProtocol
+
+/// Open guest-file handles. Bounded: a client that never closes cannot exhaust the agent.
+struct FileTable {
+    static let maxOpen = 128
+    /// qemu-ga's largest read: 48 MiB, so that the base64 reply stays under 64 MiB.
+    static let maxReadCount: Int64 = 48 << 20
+
+    var counter: Int64 = 1000
+    var open: [Int64: Int32] = [:]
+}
+
+extension GuestAgent {
+    func registerFiles() {
+        add("guest-file-open") { agent, a in
+            let args = try Arguments(a, allowed: ["path", "mode"])
+            let path = try args.string("path")
+            let mode = try args.optionalString("mode") ?? "r"
+            guard agent.files.open.count < FileTable.maxOpen else {
+                throw AgentError.generic("too many open files (\(FileTable.maxOpen)); close some with guest-file-close")
+            }
+            guard let flags = openFlags(mode) else { throw AgentError.generic("invalid file open mode '\(mode)'") }
+            // O_NONBLOCK: reading a FIFO must not hang the agent. New files are 0666, as in qemu-ga.
+            let old = umask(0)
+            let fd = Glibc.open(path, flags | O_NONBLOCK | O_CLOEXEC, 0o666)
+            umask(old)
+            guard fd >= 0 else {
+                throw AgentError.generic("failed to open file '\(path)' (mode: '\(mode)'): \(FileSystem.strerror(errno))")
+            }
+            let handle = agent.files.counter
+            agent.files.counter += 1
+            agent.files.open[handle] = fd
+            agent.saveHandleCounter()
+            return .int(handle)
+        }
+        add("guest-file-close") { agent, a in
+            let args = try Arguments(a, allowed: ["handle"])
+            let (handle, fd) = try agent.fileHandle(args)
+            agent.files.open[handle] = nil
+            guard close(fd) == 0 || errno == EINTR else { throw AgentError.generic("failed to close handle: \(FileSystem.strerror(errno))") }
+            return [:]
+        }
+        add("guest-file-read") { agent, a in
+            let args = try Arguments(a, allowed: ["handle", "count"])
+            let (_, fd) = try agent.fileHandle(args)
+            let count = try args.optionalInt("count") ?? 4096
+            guard count >= 0, count <= FileTable.maxReadCount else {
+                throw AgentError.generic("value '\(count)' is invalid for argument count")
+            }
+            var buffer = [UInt8](repeating: 0, count: Int(count))
+            var got = 0
+            var eof = false
+            while got < buffer.count {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, $0.count - got) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN { break }
+                    throw AgentError.generic("failed to read file: \(FileSystem.strerror(errno))")
+                }
+                if n == 0 {
+                    eof = true
+                    break
+                }
+                got += n
+            }
+            if count == 0 { eof = false }
+            return ["count": .int(got), "buf-b64": .string(Base64.encode(buffer[0..<got])), "eof": .bool(eof)]
+        }
+        add("guest-file-write") { agent, a in
+            let args = try Arguments(a, allowed: ["handle", "buf-b64", "count"])
+            let (_, fd) = try agent.fileHandle(args)
+            guard let bytes = Base64.decode(try args.string("buf-b64")) else {
+                throw AgentError.generic("Base64 data contains invalid characters")
+            }
+            let count = try args.optionalInt("count") ?? Int64(bytes.count)
+            guard count >= 0, count <= Int64(bytes.count) else {
+                throw AgentError.generic("value '\(count)' is invalid for argument count")
+            }
+            var written = 0
+            while written < Int(count) {
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, Int(count) - written) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN { break }
+                    throw AgentError.generic("failed to write to file: \(FileSystem.strerror(errno))")
+                }
+                written += n
+            }
+            return ["count": .int(written), "eof": false]
+        }
+        add("guest-file-seek") { agent, a in
+            let args = try Arguments(a, allowed: ["handle", "offset", "whence"])
+            let (_, fd) = try agent.fileHandle(args)
+            let offset = try args.int("offset")
+            let whence: Int32
+            switch args.raw("whence") {
+            case .string("set"): whence = SEEK_SET
+            case .string("cur"): whence = SEEK_CUR
+            case .string("end"): whence = SEEK_END
+            case .string(let other): throw AgentError.generic("Parameter 'whence' does not accept value '\(other)'")
+            case .number(let n):
+                guard let code = n.int, (0...2).contains(code) else { throw AgentError.generic("invalid whence code \(n.text)") }
+                whence = Int32(code)
+            case nil: throw AgentError.generic("Parameter 'whence' is missing")
+            default: throw AgentError.generic("Invalid parameter type for 'whence', expected: QType")
+            }
+            let position = lseek(fd, off_t(offset), whence)
+            guard position >= 0 else { throw AgentError.generic("failed to seek file: \(FileSystem.strerror(errno))") }
+            return ["position": .int(position), "eof": false]
+        }
+        add("guest-file-flush") { agent, a in
+            let args = try Arguments(a, allowed: ["handle"])
+            // Writes go straight to the descriptor; nothing is buffered in the agent.
+            _ = try agent.fileHandle(args)
+            return [:]
+        }
+    }
+
+    func fileHandle(_ args: Arguments) throws -> (Int64, Int32) {
+        let handle = try args.int("handle")
+        guard let fd = files.open[handle] else { throw AgentError.generic("handle '\(handle)' has not been found") }
+        return (handle, fd)
+    }
+}
+
+/// fopen(3) modes as open(2) flags.
+func openFlags(_ mode: String) -> Int32? {
+    switch mode.replacingB() {
+    case "r": return O_RDONLY
+    case "r+": return O_RDWR
+    case "w": return O_WRONLY | O_CREAT | O_TRUNC
+    case "w+": return O_RDWR | O_CREAT | O_TRUNC
+    case "a": return O_WRONLY | O_CREAT | O_APPEND
+    case "a+": return O_RDWR | O_CREAT | O_APPEND
+    default: return nil
+    }
+}
+
+extension String {
+    /// The mode without its 'b' (binary means nothing on Linux): "rb+" and "r+b" → "r+".
+    fileprivate func replacingB() -> String { String(self.filter { $0 != "b" }) }
+}

@@ -1,0 +1,123 @@
+import CQGAShims
+import Glibc
+import QGAProtocol
+
+extension GuestAgent {
+    func registerFreeze() {
+        add("guest-fsfreeze-status") { agent, a in
+            _ = try Arguments(a, allowed: [])
+            return .string(agent.isFrozen ? "frozen" : "thawed")
+        }
+        add("guest-fsfreeze-freeze") { agent, a in
+            _ = try Arguments(a, allowed: [])
+            return .int(try agent.freeze(only: nil))
+        }
+        add("guest-fsfreeze-freeze-list") { agent, a in
+            let args = try Arguments(a, allowed: ["mountpoints"])
+            return .int(try agent.freeze(only: try args.optionalStrings("mountpoints")))
+        }
+        add("guest-fsfreeze-thaw") { agent, a in
+            _ = try Arguments(a, allowed: [])
+            return .int(try agent.thaw())
+        }
+        add("guest-fstrim") { agent, a in
+            let args = try Arguments(a, allowed: ["minimum"])
+            let minimum = try args.optionalInt("minimum") ?? 0
+            var paths: [JSONValue] = []
+            for mount in realMounts() {
+                var entry: JSONObject = ["path": .string(mount.mountpoint)]
+                let fd = open(mount.mountpoint, O_RDONLY | O_CLOEXEC)
+                var trimmed: UInt64 = 0
+                if fd < 0 || qga_fitrim(fd, UInt64(max(0, minimum)), &trimmed) != 0 {
+                    let code = errno
+                    // Filesystems that cannot trim are left out, as in qemu-ga.
+                    if fd >= 0 { close(fd) }
+                    if code == EOPNOTSUPP || code == ENOTTY || code == EROFS { continue }
+                    entry.append(key: "error", value: .string(FileSystem.strerror(code)))
+                } else {
+                    close(fd)
+                    entry.append(key: "trimmed", value: .uint(trimmed))
+                    entry.append(key: "minimum", value: .int(minimum))
+                }
+                paths.append(.object(entry))
+            }
+            _ = agent
+            return ["paths": .array(paths)]
+        }
+    }
+
+    /// Freezes every real filesystem (or those in `only`) in reverse mount order, so that a
+    /// filesystem on a loop device is frozen before the one holding its image. On a failure,
+    /// everything frozen so far is thawed.
+    func freeze(only: [String]?) throws -> Int {
+        if isFrozen { throw AgentError.generic("the agent is already in frozen state") }
+        try runFreezeHook("freeze")
+        // The state is recorded first: a crash mid-freeze must leave a restarted agent
+        // knowing that something may be frozen.
+        setFrozen(true)
+        var count = 0
+        for mount in realMounts().reversed() {
+            if let only, !only.contains(mount.mountpoint) { continue }
+            let fd = open(mount.mountpoint, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                let code = errno
+                _ = try? thaw()
+                throw AgentError.generic("failed to open \(mount.mountpoint): \(FileSystem.strerror(code))")
+            }
+            let rc = qga_fifreeze(fd)
+            let code = errno
+            close(fd)
+            if rc != 0 {
+                // Not supported, or frozen already by someone else: skipped, as qemu-ga does.
+                if code == EOPNOTSUPP || code == EBUSY || code == ENOTTY { continue }
+                _ = try? thaw()
+                throw AgentError.generic("failed to freeze \(mount.mountpoint): \(FileSystem.strerror(code))")
+            }
+            count += 1
+        }
+        log.info("froze \(count) filesystem(s)")
+        return count
+    }
+
+    /// Thaws every frozen filesystem; returns how many were thawed.
+    func thaw() throws -> Int {
+        var count = 0
+        for mount in realMounts() {
+            let fd = open(mount.mountpoint, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            // A filesystem frozen more than once needs as many thaws.
+            var thawed = false
+            while qga_fithaw(fd) == 0 { thawed = true }
+            close(fd)
+            if thawed { count += 1 }
+        }
+        setFrozen(false)
+        log.info("thawed \(count) filesystem(s)")
+        try runFreezeHook("thaw")
+        return count
+    }
+
+    private func setFrozen(_ frozen: Bool) {
+        if frozen {
+            frozenSince = .now
+            FileSystem.write(frozenMarker, [])
+        } else {
+            frozenSince = nil
+            unlink(frozenMarker)
+        }
+    }
+
+    private func runFreezeHook(_ argument: String) throws {
+        guard let hook = config.fsfreezeHook else { return }
+        guard FileSystem.exists(hook) else { return }
+        let status = try runProgram([hook, argument])
+        guard case .exited(0) = status else {
+            let code: Int32
+            switch status {
+            case .exited(let c): code = c
+            case .signaled(let s): code = 128 + s
+            }
+            throw AgentError.generic("fsfreeze hook has failed with status \(code)")
+        }
+    }
+}

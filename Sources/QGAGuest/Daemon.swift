@@ -1,0 +1,391 @@
+import CQGAShims
+import Glibc
+import QGAProtocol
+import QGASystem
+
+/// qgad's entry point: options, daemonizing, the pidfile, the channel and the serving loop.
+public enum Daemon {
+    public static func main() -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        let environment: (String) -> String? = { getenv($0).map { String(cString: $0) } }
+        let (config, action): (Config, Action)
+        do {
+            (config, action) = try parseCommandLine(Array(CommandLine.arguments.dropFirst()), environment: environment)
+        } catch {
+            printError("qgad: \(error.message)\nTry 'qgad --help' for more information.")
+            exit(1)
+        }
+        switch action {
+        case .help:
+            print(usage)
+            exit(0)
+        case .version:
+            print("QEMU Guest Agent compatible qgad \(GuestAgent.version)")
+            exit(0)
+        case .dumpConfig:
+            print(config.dump, terminator: "")
+            exit(0)
+        case .listRPCs:
+            let agent = GuestAgent(config: config, log: Log(path: nil, verbose: false))
+            for name in agent.commandNames { print(name) }
+            exit(0)
+        case .run:
+            break
+        }
+        do {
+            try run(config)
+            exit(0)
+        } catch {
+            printError("qgad: \(error)")
+            exit(1)
+        }
+    }
+
+    static func run(_ config: Config) throws {
+        let listener = try socketActivation()
+        if config.daemonize { try daemonize() }
+        let log = Log(path: config.logfile, verbose: config.verbose)
+        let pidfile = try Pidfile(config.pidfile)
+        defer { pidfile.remove() }
+        let agent = GuestAgent(config: config, log: log)
+        let signals = try SignalWatcher([SIGTERM, SIGINT, SIGHUP, SIGCHLD])
+        let channel = try listener.map { Channel.listening($0) } ?? Channel.open(config, log: log)
+        log.info("qgad \(GuestAgent.version) serving on \(channel.description)")
+        var server = Server(agent: agent, channel: channel, signals: signals, log: log, config: config)
+        server.serve()
+        log.info("exiting")
+    }
+
+    /// A socket handed over by systemd (`LISTEN_FDS`, `LISTEN_PID`).
+    static func socketActivation() throws -> Int32? {
+        guard let count = getenv("LISTEN_FDS").flatMap({ Int(String(cString: $0)) }) else { return nil }
+        if let pid = getenv("LISTEN_PID").flatMap({ Int32(String(cString: $0)) }), pid != getpid() { return nil }
+        guard count == 1 else { throw ConfigError("qgad only supports listening on one socket") }
+        _ = fcntl(3, F_SETFD, FD_CLOEXEC)
+        return 3
+    }
+
+    static func daemonize() throws {
+        let pid = fork()
+        guard pid >= 0 else { throw ConfigError("fork: \(FileSystem.strerror(errno))") }
+        if pid > 0 { exit(0) }
+        setsid()
+        _ = chdir("/")
+        umask(0o022)
+        let null = open("/dev/null", O_RDWR)
+        if null >= 0 {
+            dup2(null, 0)
+            dup2(null, 1)
+            dup2(null, 2)
+            if null > 2 { close(null) }
+        }
+    }
+
+    static func printError(_ text: String) {
+        let bytes = Array((text + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
+    static let usage = """
+        Usage: qgad [-m <method> -p <path>] [<options>]
+        A drop-in for the QEMU Guest Agent (qemu-ga) on Linux guests.
+
+          -m, --method      transport method: virtio-serial (default), isa-serial,
+                            unix-listen or vsock-listen
+          -p, --path        device or socket path (virtio-serial default:
+                            /dev/virtio-ports/org.qemu.guest_agent.0; isa-serial:
+                            /dev/ttyS0; vsock-listen: <cid>:<port>)
+          -l, --logfile     log file (default: stderr)
+          -f, --pidfile     pid file (default: /var/run/qemu-ga.pid)
+          -F, --fsfreeze-hook[=PATH]
+                            run PATH (default /etc/qemu/fsfreeze-hook) with 'freeze'
+                            and 'thaw'; no space between -F and PATH
+          -t, --statedir    state directory (default: /var/run)
+          -v, --verbose     log every command
+          -V, --version     print the version and exit
+          -d, --daemonize   become a daemon
+          -b, --block-rpcs  comma-separated commands to disable ('help' lists them)
+          -a, --allow-rpcs  comma-separated commands to allow, all others disabled
+          -D, --dump-conf   print the effective configuration as a config file
+          -r, --retry-path  reopen the channel when it is unavailable or closed
+          -c, --config      config file (default: $QGA_CONF, else
+                            /etc/qemu-ga/qemu-ga.conf)
+              --freeze-timeout SECONDS
+                            thaw by itself after SECONDS frozen (qgad only; 0: never)
+          -h, --help        display this help and exit
+        """
+}
+
+/// The pidfile, locked so that a second instance refuses to start.
+struct Pidfile {
+    let path: String
+    let fd: Int32
+
+    init(_ path: String) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ConfigError("cannot open pid file \(path): \(FileSystem.strerror(errno))") }
+        guard lockf(fd, F_TLOCK, 0) == 0 else {
+            close(fd)
+            throw ConfigError("cannot lock pid file \(path): is another agent running?")
+        }
+        _ = ftruncate(fd, 0)
+        _ = FileSystem.writeAll(fd, Array("\(getpid())\n".utf8))
+        self.path = path
+        self.fd = fd
+    }
+
+    func remove() {
+        unlink(path)
+        close(fd)
+    }
+}
+
+/// Where requests come from.
+enum Channel: CustomStringConvertible {
+    /// unix-listen or vsock-listen: one client at a time, as qemu-ga.
+    case listening(Int32)
+    /// virtio-serial or isa-serial: one device, always open.
+    case device(Int32, path: String, method: Config.Method)
+
+    static func open(_ config: Config, log: Log) throws -> Channel {
+        while true {
+            do {
+                return try openOnce(config)
+            } catch where config.retryPath {
+                log.error("\(error); retrying in 5 s")
+                sleep(5)
+            }
+        }
+    }
+
+    static func openOnce(_ config: Config) throws -> Channel {
+        switch config.method {
+        case .unixListen:
+            guard let path = config.path else { throw ConfigError("must specify a path for this channel") }
+            unlink(path)
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(path.utf8)
+            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw ConfigError("socket path too long: \(path)") }
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+            let rc = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard rc == 0, listen(fd, 1) == 0 else {
+                let code = errno
+                close(fd)
+                throw ConfigError("cannot listen on \(path): \(FileSystem.strerror(code))")
+            }
+            return .listening(fd)
+        case .vsockListen:
+            let text = config.path ?? "-1:1234"
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let cid = Int64(parts[0]), let port = UInt32(parts[1]) else {
+                throw ConfigError("invalid vsock address '\(text)': write <cid>:<port>")
+            }
+            let fd = qga_vsock_listen(UInt32(truncatingIfNeeded: cid), port)
+            guard fd >= 0 else { throw ConfigError("cannot listen on vsock \(text): \(FileSystem.strerror(errno))") }
+            return .listening(fd)
+        case .virtioSerial, .isaSerial:
+            guard let path = config.channelPath else { throw ConfigError("no channel path") }
+            let fd = Glibc.open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+            guard fd >= 0 else { throw ConfigError("cannot open channel \(path): \(FileSystem.strerror(errno))") }
+            if config.method == .isaSerial {
+                var settings = termios()
+                if tcgetattr(fd, &settings) == 0 {
+                    cfmakeraw(&settings)
+                    tcsetattr(fd, TCSANOW, &settings)
+                }
+            }
+            return .device(fd, path: path, method: config.method)
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .listening(let fd): "listening socket (fd \(fd))"
+        case .device(_, let path, let method): "\(method.rawValue) \(path)"
+        }
+    }
+}
+
+/// The serving loop: one client at a time, requests handled in order, guest-exec's pipes
+/// and child processes serviced in between, and the freeze timeout enforced.
+struct Server {
+    let agent: GuestAgent
+    var channel: Channel
+    let signals: SignalWatcher
+    let log: Log
+    let config: Config
+
+    private var client: Int32?
+    private var framer = Framer()
+    private var buffer = [UInt8](repeating: 0, count: 64 << 10)
+    /// The host end of a serial port is not connected: the port reads EOF and polls as
+    /// hang-up, so it is polled again after a pause rather than in a busy loop.
+    private var hostAbsent = false
+
+    init(agent: GuestAgent, channel: Channel, signals: SignalWatcher, log: Log, config: Config) {
+        self.agent = agent
+        self.channel = channel
+        self.signals = signals
+        self.log = log
+        self.config = config
+        if case .device(let fd, _, _) = channel { client = fd }
+    }
+
+    /// How long to pause before polling an unconnected serial port again.
+    static let absentHostPause: Int32 = 50
+
+    mutating func serve() {
+        while true {
+            var fds: [pollfd] = []
+            var listenerIndex: Int?
+            var clientIndex: Int?
+            if case .listening(let fd) = channel, client == nil {
+                listenerIndex = fds.count
+                fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+            }
+            if let client, !hostAbsent {
+                clientIndex = fds.count
+                fds.append(pollfd(fd: client, events: Int16(POLLIN), revents: 0))
+            }
+            let processStart = fds.count
+            fds += agent.processDescriptors()
+            var timeout: Int32 = -1
+            if hostAbsent { timeout = Server.absentHostPause }
+            if let remaining = freezeTimeRemaining() {
+                timeout = timeout < 0 ? remaining : min(timeout, remaining)
+            }
+            // The signalfd is read through SignalWatcher; poll it with a zero deadline first.
+            if drainSignals() { return }
+            fds.append(pollfd(fd: -1, events: 0, revents: 0))
+            _ = poll(&fds, nfds_t(fds.count - 1), timeout == -1 ? 200 : min(timeout, 200))
+            if drainSignals() { return }
+            if fds[processStart..<max(processStart, fds.count - 1)].contains(where: { $0.revents != 0 }) {
+                agent.serviceProcesses()
+            }
+            enforceFreezeTimeout()
+            if hostAbsent {
+                hostAbsent = false  // try the port again
+                continue
+            }
+            if let index = listenerIndex, fds[index].revents != 0, case .listening(let fd) = channel {
+                let accepted = accept(fd, nil, nil)
+                if accepted >= 0 {
+                    _ = fcntl(accepted, F_SETFD, FD_CLOEXEC)
+                    _ = fcntl(accepted, F_SETFL, O_NONBLOCK)
+                    client = accepted
+                    framer.reset()
+                }
+            }
+            if let index = clientIndex, fds[index].revents != 0 { readClient() }
+        }
+    }
+
+    /// Reads SIGCHLD, SIGHUP and the quitting signals; true when qgad should exit.
+    private mutating func drainSignals() -> Bool {
+        while let signal = try? signals.next(deadline: .after(.zero)) {
+            switch signal {
+            case SIGCHLD:
+                agent.serviceProcesses()
+            case SIGTERM, SIGINT:
+                if agent.isFrozen {
+                    // As qemu-ga: a frozen guest is not left behind by a restart.
+                    log.info("ignoring signal \(signal): filesystems are frozen")
+                } else {
+                    return true
+                }
+            default:
+                break
+            }
+        }
+        return false
+    }
+
+    private mutating func readClient() {
+        guard let fd = client else { return }
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR || errno == EAGAIN { return }
+            log.error("read: \(FileSystem.strerror(errno))")
+            dropClient()
+            return
+        }
+        if n == 0 {
+            dropClient()
+            return
+        }
+        let events = buffer.withUnsafeBufferPointer { framer.feed(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+        for event in events {
+            switch event {
+            case .delimiter:
+                // The reset asked for by guest-sync-delimited's 0xFF: nothing to answer.
+                continue
+            case .message(let message):
+                if let reply = agent.handle(message) { send(reply) }
+            case .junk(let prefix, _):
+                send(agent.replyToJunk(prefix))
+            case .error(let error):
+                send(agent.reply(to: error))
+            }
+        }
+    }
+
+    /// A client that left: listening channels accept the next; a serial port whose host
+    /// went away is polled again after a pause.
+    private mutating func dropClient() {
+        switch channel {
+        case .listening:
+            if let client { close(client) }
+            client = nil
+            framer.reset()
+        case .device:
+            hostAbsent = true
+        }
+    }
+
+    private mutating func send(_ reply: GuestAgent.Outgoing) {
+        guard let fd = client else { return }
+        let bytes = reply.delimited ? [Framer.delimiterByte] + reply.bytes : reply.bytes
+        let deadline = Deadline.after(.seconds(30))
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n >= 0 {
+                offset += n
+                continue
+            }
+            if errno == EINTR { continue }
+            if errno == EAGAIN && !deadline.hasPassed {
+                var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&entry, 1, deadline.pollMilliseconds)
+                continue
+            }
+            log.error("cannot send a reply: \(FileSystem.strerror(errno))")
+            dropClient()
+            return
+        }
+    }
+
+    private func freezeTimeRemaining() -> Int32? {
+        guard config.freezeTimeout > 0, let since = agent.frozenSince else { return nil }
+        let left = Double(config.freezeTimeout) - seconds(ContinuousClock.now - since)
+        return Int32(clamping: Int64(max(0, left) * 1000) + 1)
+    }
+
+    /// qgad's addition: a host that froze the guest and never thawed it (a crashed backup
+    /// script) does not leave it frozen for longer than --freeze-timeout.
+    private func enforceFreezeTimeout() {
+        guard config.freezeTimeout > 0, let since = agent.frozenSince,
+            seconds(ContinuousClock.now - since) >= config.freezeTimeout
+        else { return }
+        log.error("filesystems frozen for \(config.freezeTimeout) s without a thaw: thawing (--freeze-timeout)")
+        _ = try? agent.thaw()
+    }
+
+    private func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}

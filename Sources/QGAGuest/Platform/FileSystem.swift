@@ -1,0 +1,56 @@
+import Glibc
+
+/// Small file-system helpers over Glibc, for procfs, sysfs and state files.
+enum FileSystem {
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Writes `bytes` to `path` (created 0600, truncated); false on failure.
+    @discardableResult
+    static func write(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return writeAll(fd, bytes)
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += n
+        }
+        return true
+    }
+
+    /// The names in a directory, without "." and "..".
+    static func list(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// A symlink's target resolved to an absolute canonical path.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// A sysfs-style one-line value, trimmed.
+    static func value(_ path: String) -> String? {
+        readTextFile(path, limit: 4096).map { String($0.trimmingWhitespace().split(separator: "\n").first ?? "") }
+    }
+
+    static func strerror(_ code: Int32) -> String { String(cString: Glibc.strerror(code)) }
+}

@@ -1,0 +1,95 @@
+import Glibc
+import QGAProtocol
+
+/// Starts a program with the given descriptors as its stdin, stdout and stderr (/dev/null
+/// where nil), every signal at its default and unblocked. Returns its pid.
+func spawn(_ argv: [String], environment: [String]? = nil, stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil)
+    throws(AgentError) -> pid_t
+{
+    guard let program = argv.first else { throw .generic("no program to run") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for (target, source) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+        if let source {
+            posix_spawn_file_actions_adddup2(&actions, source, target)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+    }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var all = sigset_t()
+    sigfillset(&all)
+    sigdelset(&all, SIGKILL)
+    sigdelset(&all, SIGSTOP)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80))  // 0x80: POSIX_SPAWN_SETSID, behind _GNU_SOURCE
+    let cArgs = argv.map { strdup($0) } + [nil]
+    defer { cArgs.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc: Int32
+    if let environment {
+        let cEnv = environment.map { strdup($0) } + [nil]
+        defer { cEnv.forEach { free($0) } }
+        rc = posix_spawnp(&pid, program, &actions, &attributes, cArgs, cEnv)
+    } else {
+        rc = posix_spawnp(&pid, program, &actions, &attributes, cArgs, environ)
+    }
+    guard rc == 0 else {
+        throw .generic("Guest agent command failed, error was 'Failed to execute child process \u{201C}\(program)\u{201D} (\(FileSystem.strerror(rc)))'")
+    }
+    return pid
+}
+
+/// How a child ended: the exit code, or the signal that killed it.
+enum ChildStatus: Equatable {
+    case exited(Int32)
+    case signaled(Int32)
+
+    init(raw: Int32) {
+        let signal = raw & 0x7F
+        self = signal == 0 ? .exited((raw >> 8) & 0xFF) : .signaled(signal)
+    }
+}
+
+/// Runs a program to completion (at most `timeout` seconds, then it is killed), feeding
+/// it `input`; for short helpers (shutdown, hwclock, chpasswd).
+func runProgram(_ argv: [String], input: [UInt8]? = nil, timeout: Double = 60) throws(AgentError) -> ChildStatus {
+    var pipeFDs: [Int32] = [-1, -1]
+    if input != nil {
+        guard pipe(&pipeFDs) == 0 else { throw .generic("pipe: \(FileSystem.strerror(errno))") }
+        _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
+    }
+    let pid: pid_t
+    do {
+        pid = try spawn(argv, stdin: input != nil ? pipeFDs[0] : nil)
+    } catch {
+        if input != nil { close(pipeFDs[0]); close(pipeFDs[1]) }
+        throw error
+    }
+    if let input {
+        close(pipeFDs[0])
+        _ = FileSystem.writeAll(pipeFDs[1], input)
+        close(pipeFDs[1])
+    }
+    var raw: Int32 = 0
+    var waited = 0.0
+    while true {
+        let rc = waitpid(pid, &raw, WNOHANG)
+        if rc == pid { return ChildStatus(raw: raw) }
+        if rc < 0 && errno != EINTR { throw .generic("waitpid: \(FileSystem.strerror(errno))") }
+        if waited >= timeout {
+            kill(pid, SIGKILL)
+            _ = waitpid(pid, &raw, 0)
+            throw .generic("\(argv[0]) did not finish within \(Int(timeout)) s")
+        }
+        usleep(10_000)
+        waited += 0.01
+    }
+}

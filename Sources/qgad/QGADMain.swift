@@ -1,0 +1,5 @@
+import QGAGuest
+
+@main enum QGAD {
+    static func main() { Daemon.main() }
+}
