@@ -96,16 +96,13 @@ extension AgentConnection {
     }
 }
 
-/// Opens a connection to the agent at `target`.
+/// Opens a connection to the agent at a socket `target` (libvirt domains are resolved by
+/// QGALibvirt, which calls this for the sockets their XML names).
 public func connect(to target: Target, options: CallOptions) throws(ClientError) -> any AgentConnection {
     switch target {
     case .unix(let path):
         return try AgentSession(unixPath: path, options: options)
-    case .vsock:
-        throw ClientError(.unreachable, "\(target): vsock targets are not supported yet")
-    case .domain(let name):
-        throw ClientError(
-            .unreachable,
-            "\(name): libvirt domains are not supported yet; give the path of the agent's socket")
+    case .vsock, .domain:
+        throw ClientError(.unreachable, "\(target): only unix sockets can be reached directly so far")
     }
 }

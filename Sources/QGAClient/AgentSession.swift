@@ -14,15 +14,15 @@ public final class AgentSession: AgentConnection {
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
 
     /// `label` names the agent in messages (a path, a domain).
-    public init(stream: any ByteStream, label: String) {
+    public init(stream: any ByteStream, label: String, maxReplySize: Int = CallOptions.defaultMaxReplySize) {
         self.stream = stream
         self.label = label
-        framer = Framer(maxMessageSize: CallOptions.defaultMaxReplySize)
+        framer = Framer(maxMessageSize: maxReplySize)
     }
 
     /// Connects to the agent's unix socket.
     public convenience init(unixPath path: String, options: CallOptions) throws(ClientError) {
-        self.init(stream: try UnixStream(path: path, timeout: options.syncTimeout), label: path)
+        self.init(stream: try UnixStream(path: path, timeout: options.syncTimeout), label: path, maxReplySize: options.maxReplySize)
     }
 
     deinit { buffer.deallocate() }
@@ -45,7 +45,7 @@ public final class AgentSession: AgentConnection {
                 event = try nextEvent(deadline: deadline)
             } catch let error where !expectsReply {
                 // Silence or a closed channel is how these commands succeed.
-                if error.code == .notResponding || isClosed(error) { return nil }
+                if error.code == .notResponding || error.code == .unreachable { return nil }
                 throw error
             } catch where error.code == .notResponding {
                 throw ClientError(
@@ -155,10 +155,6 @@ public final class AgentSession: AgentConnection {
         default:
             return ClientError(.protocolViolation, "\(label): malformed reply: \(error.message)", cause: error)
         }
-    }
-
-    private func isClosed(_ error: ClientError) -> Bool {
-        error.code == .unreachable
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import QGAClient
+import QGASystem
 
 /// The exit codes `qga` documents, and the translation of every error into one of them.
 public enum ExitCodes {
@@ -42,9 +43,21 @@ struct ExitStatus {
             message = failure.message.map { "qga: \($0)" }
         case let exit as ExitCode:
             code = exit.rawValue
-        default:
+        case let error as SystemError:
+            code = ExitCodes.operationFailed
+            message = "qga: \(error)"
+        case is ValidationError, is CleanExit:
             code = ExitCodes.usage
             argumentParserError = error
+        default:
+            // ArgumentParser's own parse errors; anything else would be a bug, reported as 5.
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+                code = ExitCodes.usage
+                argumentParserError = error
+            } else {
+                code = ExitCodes.operationFailed
+                message = "qga: \(error)"
+            }
         }
     }
 }

@@ -113,6 +113,12 @@ func takeString(_ pointer: UnsafeMutablePointer<CChar>?) -> String? {
     return String(cString: pointer)
 }
 
+/// Carries a libvirt pointer out of the thread that opened it.
+struct OpaquePointerBox: @unchecked Sendable {
+    let pointer: virConnectPtr
+    init(_ pointer: virConnectPtr) { self.pointer = pointer }
+}
+
 /// A connection to a libvirt daemon; closed when released.
 public final class LibvirtConnection: @unchecked Sendable {
     let pointer: virConnectPtr
@@ -126,15 +132,23 @@ public final class LibvirtConnection: @unchecked Sendable {
 
     public init(uri: String) throws(ClientError) {
         LibvirtConnection.silenceDefaultErrorPrinter
-        guard let pointer = virConnectOpen(uri) else {
-            let error = lastError("virConnectOpen")
-            throw ClientError(.unreachable, "cannot connect to libvirt at \(uri): \(error.message)", cause: error.cause)
+        // A remote URI (qemu+ssh://) can stall on the network: bounded like everything else.
+        let opened = try withDeadline(seconds: LibvirtConnection.connectSeconds, "connecting to \(uri)") {
+            () -> Result<OpaquePointerBox, ClientError> in
+            guard let pointer = virConnectOpen(uri) else {
+                let error = lastError("virConnectOpen")
+                return .failure(ClientError(.unreachable, "cannot connect to libvirt at \(uri): \(error.message)", cause: error.cause))
+            }
+            return .success(OpaquePointerBox(pointer))
         }
-        self.pointer = pointer
+        self.pointer = opened.pointer
         self.uri = uri
     }
 
     deinit { virConnectClose(pointer) }
+
+    /// How long opening a connection may take.
+    static let connectSeconds = 30.0
 
     /// libvirt prints every error to stderr by default; qga reports errors itself, once.
     private static let silenceDefaultErrorPrinter: Void = {

@@ -40,6 +40,7 @@ public final class SignalWatcher {
 public final class ChildProcess {
     public let pid: pid_t
     public private(set) var status: ExitStatus?
+    private let ownProcessGroup: Bool
 
     /// How a child ended.
     public enum ExitStatus: Sendable, Equatable {
@@ -56,8 +57,9 @@ public final class ChildProcess {
     }
 
     /// Starts `arguments[0]` (searched in PATH) with every signal unblocked and at its
-    /// default, whatever this process blocks or ignores.
-    public init(_ arguments: [String]) throws(SystemError) {
+    /// default, whatever this process blocks or ignores; with `ownProcessGroup`, as the
+    /// leader of a new process group, so that it can be stopped with all it started.
+    public init(_ arguments: [String], ownProcessGroup: Bool = false) throws(SystemError) {
         guard let program = arguments.first else { throw SystemError("spawn", .invalidArgument) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -70,7 +72,13 @@ public final class ChildProcess {
         sigdelset(&defaults, SIGSTOP)
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            flags |= POSIX_SPAWN_SETPGROUP
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+        self.ownProcessGroup = ownProcessGroup
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
@@ -96,5 +104,15 @@ public final class ChildProcess {
     public func send(_ signal: Int32) {
         guard status == nil else { return }
         kill(pid, signal)
+    }
+
+    /// Sends `signal` to the child's process group (or to the child alone if it has none
+    /// of its own), even after the child itself has exited.
+    public func sendToGroup(_ signal: Int32) {
+        if ownProcessGroup {
+            kill(-pid, signal)
+        } else {
+            send(signal)
+        }
     }
 }

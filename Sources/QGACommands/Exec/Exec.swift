@@ -41,7 +41,7 @@ struct Exec: ParsableCommand {
     func run() throws {
         let request = try request()
         let reply = try agent.resolve(target).agent.execute(request, options: agent.callOptions)
-        output.print(reply)
+        try output.print(reply)
         if let reply, case .failure(let error, _) = reply.incoming {
             throw ClientError(.agentError(error), error.description)
         }

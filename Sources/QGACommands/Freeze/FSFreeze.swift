@@ -1,5 +1,6 @@
 import ArgumentParser
 import QGAClient
+import QGAProtocol
 
 /// What `fsfreeze` does.
 enum FreezeAction: String, CaseIterable, ExpressibleByArgument {
@@ -45,13 +46,17 @@ struct FSFreeze: ParsableCommand {
             guard let status = value?.string else {
                 throw ClientError(.protocolViolation, "\(agent.label): guest-fsfreeze-status returned \(value?.kindName ?? "nothing")")
             }
-            Console.line(json ? #"{"status":"\#(status)"}"# : status)
+            if json {
+                try Console.line(JSONPrinter(layout: .compact).string(["status": .string(status)]))
+            } else {
+                try Console.line(status)
+            }
         case .freeze:
             let n = try agent.freeze(mountpoints: mountpoints, options: options)
-            Console.line(json ? #"{"frozen":\#(n)}"# : "\(n)")
+            try Console.line(json ? #"{"frozen":\#(n)}"# : "\(n)")
         case .thaw:
             let n = try agent.thaw(options: options)
-            Console.line(json ? #"{"thawed":\#(n)}"# : "\(n)")
+            try Console.line(json ? #"{"thawed":\#(n)}"# : "\(n)")
         }
     }
 }

@@ -39,11 +39,21 @@ struct FreezeRun: ParsableCommand {
 
     func run() throws {
         // First, before libvirt or Dispatch start threads that would otherwise take the signal.
-        let signals = try SignalWatcher([SIGINT, SIGTERM, SIGHUP, SIGCHLD])
+        let signals = try SignalWatcher([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD])
         let options = self.agent.callOptions
         let agent = try self.agent.resolve(target).agent
 
-        let frozen = try agent.freeze(mountpoints: mountpoints, options: options)
+        let frozen: Int
+        do {
+            frozen = try agent.freeze(mountpoints: mountpoints, options: options)
+        } catch {
+            // An error reply means the agent did not freeze (qemu-ga thaws what it froze);
+            // any other failure leaves the guest's state unknown, so thaw to be safe.
+            if case .agentError = error.code { throw error }
+            Console.error("qga: the freeze failed (\(error.message)); thawing in case it took effect")
+            _ = thawWithRetries(agent, options: options)
+            throw error
+        }
         let frozenAt = ContinuousClock.now
         Console.error("qga: froze \(frozen) filesystem\(frozen == 1 ? "" : "s") of \(agent.label)")
 
@@ -52,25 +62,35 @@ struct FreezeRun: ParsableCommand {
             case frozenTooLong
             case signal(Int32)
             case spawnFailed(SystemError)
+            case waitFailed(SystemError)
         }
         var child: ChildProcess?
-        var ending: Ending
+        var ending: Ending = .frozenTooLong
+        let deadline = Deadline.after(seconds: maxFrozen)
         do {
-            let process = try ChildProcess(command)
-            child = process
-            let deadline = Deadline.after(seconds: maxFrozen)
-            ending = .frozenTooLong
-            waiting: while true {
-                if let status = process.poll() {
-                    ending = .exited(status)
-                    break
-                }
-                switch try signals.next(deadline: deadline) {
-                case nil: break waiting
-                case SIGCHLD: continue
-                case let signal?:
-                    ending = .signal(signal)
-                    break waiting
+            // A signal that came during the freeze stops everything before the command starts.
+            if let signal = try pendingQuitSignal(signals) {
+                ending = .signal(signal)
+            } else {
+                let process = try ChildProcess(command, ownProcessGroup: true)
+                child = process
+                waiting: while true {
+                    if let status = process.poll() {
+                        ending = .exited(status)
+                        break
+                    }
+                    do {
+                        switch try signals.next(deadline: deadline) {
+                        case nil: break waiting
+                        case SIGCHLD: continue
+                        case let signal?:
+                            ending = .signal(signal)
+                            break waiting
+                        }
+                    } catch {
+                        ending = .waitFailed(error)
+                        break
+                    }
                 }
             }
         } catch {
@@ -98,38 +118,53 @@ struct FreezeRun: ParsableCommand {
         case .frozenTooLong:
             throw CommandFailure(code: ExitCodes.frozenTooLong, message: "the guest stayed frozen for --max-frozen \(maxFrozen) s; thawed it and stopped \(command[0])")
         case .signal(let signal):
-            throw CommandFailure(code: 128 + signal, message: "interrupted by signal \(signal); thawed the guest and stopped \(command[0])")
+            let what = child == nil ? "did not start \(command[0])" : "stopped \(command[0])"
+            throw CommandFailure(code: 128 + signal, message: "interrupted by signal \(signal); thawed the guest and \(what)")
         case .spawnFailed(let error):
             throw CommandFailure(code: 127, message: "cannot run \(command[0]): \(error.errno)")
+        case .waitFailed(let error):
+            throw CommandFailure(code: ExitCodes.operationFailed, message: "lost track of \(command[0]) (\(error)); thawed the guest and stopped it")
         }
     }
 
-    /// Thaws, trying three times: a thaw must not be lost to one transient failure.
+    /// A SIGINT, SIGTERM, SIGHUP or SIGQUIT already received, if any.
+    private func pendingQuitSignal(_ signals: SignalWatcher) throws(SystemError) -> Int32? {
+        while let signal = try signals.next(deadline: .after(.zero)) {
+            if signal != SIGCHLD { return signal }
+        }
+        return nil
+    }
+
+    /// Thaws, trying three times on a fresh connection each time: a thaw must not be lost
+    /// to one transient failure or a dropped connection.
     private func thawWithRetries(_ agent: any AgentConnection, options: CallOptions) -> Result<Int, ClientError> {
         var last: ClientError?
         for attempt in 0..<3 {
+            if attempt > 0 { usleep(500_000) }
             do throws(ClientError) {
-                return .success(try agent.thaw(options: options))
+                let connection = attempt == 0 ? agent : try self.agent.resolve(target).agent
+                return .success(try connection.thaw(options: options))
             } catch {
                 last = error
                 Console.error("qga: thaw attempt \(attempt + 1) failed: \(error.message)")
-                usleep(500_000)
             }
         }
         return .failure(last ?? ClientError(.operationFailed, "thaw failed"))
     }
 
-    /// Stops the host command: SIGTERM, then SIGKILL after 5 s.
+    /// Stops the host command and everything it started (its process group): SIGTERM,
+    /// then SIGKILL after 5 s; gives up waiting 5 s after that.
     private func stop(_ child: ChildProcess, signals: SignalWatcher) {
-        child.send(SIGTERM)
-        let deadline = Deadline.after(seconds: 5)
-        while child.poll() == nil, !deadline.hasPassed {
-            _ = try? signals.next(deadline: Deadline.earliest(deadline, .after(seconds: 0.1)))
+        child.sendToGroup(SIGTERM)
+        for signal in [SIGKILL, 0] {
+            let deadline = Deadline.after(seconds: 5)
+            while child.poll() == nil, !deadline.hasPassed {
+                _ = try? signals.next(deadline: Deadline.earliest(deadline, .after(seconds: 0.1)))
+            }
+            if child.poll() != nil || signal == 0 { break }
+            child.sendToGroup(signal)
         }
-        if child.poll() == nil {
-            child.send(SIGKILL)
-            while child.poll() == nil { usleep(10_000) }
-        }
+        if child.poll() == nil { Console.error("qga: \(command[0]) (pid \(child.pid)) does not exit") }
     }
 
     private func format(_ duration: Duration) -> String {

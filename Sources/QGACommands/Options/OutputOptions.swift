@@ -38,13 +38,14 @@ struct OutputOptions: ParsableArguments {
         return JSONPrinter(layout: compact ? .compact : .pretty, palette: useColor ? JSONPrinter.Palette() : nil)
     }
 
-    /// Prints a command's result, or the raw reply with `--raw`.
-    func print(_ reply: Reply?) {
+    /// Prints a command's result, or the raw reply with `--raw` (on a terminal with its
+    /// C1 controls escaped, like every other output).
+    func print(_ reply: Reply?) throws {
         guard let reply else { return }
         if raw {
-            Console.out(reply.raw + [0x0A])
+            try Console.out((Console.isTerminal(1) ? Console.terminalSafe(reply.raw) : reply.raw) + [0x0A])
         } else if case .success(let value, _) = reply.incoming {
-            Console.out(printer.bytes(value) + [0x0A])
+            try Console.out(printer.bytes(value) + [0x0A])
         }
     }
 }

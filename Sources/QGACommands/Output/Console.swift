@@ -3,20 +3,25 @@ import QGAProtocol
 
 /// Where results and diagnostics go: results to stdout, diagnostics to stderr.
 enum Console {
-    /// Writes bytes to stdout; a reader that went away (EPIPE) ends the output quietly.
-    static func out(_ bytes: [UInt8]) {
-        write(fd: 1, bytes)
+    /// Writes bytes to stdout. A reader that went away (EPIPE) ends the output quietly;
+    /// any other failure (a full disk) is an error, so that no output is lost silently.
+    static func out(_ bytes: [UInt8]) throws {
+        let code = write(fd: 1, bytes)
+        guard code == 0 || code == EPIPE else {
+            throw CommandFailure(code: ExitCodes.operationFailed, message: "cannot write the output: \(String(cString: strerror(code)))")
+        }
     }
 
-    /// Writes one line of a result to stdout.
-    static func line(_ text: String) {
-        out(Array((text + "\n").utf8))
+    /// Writes one line of a result to stdout, control characters escaped.
+    static func line(_ text: String) throws {
+        try out(Array((sanitized(text) + "\n").utf8))
     }
 
     /// Writes one line to stderr. Messages can quote the guest (error descriptions, paths),
     /// so control characters are escaped here, once for every message.
     static func error(_ line: String) {
-        write(fd: 2, Array((sanitized(line) + "\n").utf8))
+        let lines = line.split(separator: "\n", omittingEmptySubsequences: false).map { sanitized(String($0)) }
+        write(fd: 2, Array((lines.joined(separator: "\n") + "\n").utf8))
     }
 
     /// `text` with C0 and C1 control characters and DEL written as `\u00XX`.
@@ -38,16 +43,42 @@ enum Console {
         scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value)
     }
 
-    private static func write(fd: Int32, _ bytes: [UInt8]) {
+    /// Writes everything; returns 0 or the errno that stopped it.
+    @discardableResult
+    private static func write(fd: Int32, _ bytes: [UInt8]) -> Int32 {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
-                return
+                return errno
             }
             offset += n
         }
+        return 0
+    }
+
+    /// Raw agent bytes made safe for a terminal: C1 controls (UTF-8 C2 80...C2 9F) and DEL
+    /// become \u00XX escapes, which keeps valid JSON valid (they can only occur in strings).
+    static func terminalSafe(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        let hex = Array("0123456789abcdef".utf8)
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x7F {
+                out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+            } else if b == 0xC2, i + 1 < bytes.count, (0x80...0x9F).contains(bytes[i + 1]) {
+                let c = bytes[i + 1]
+                out += Array("\\u00".utf8) + [hex[Int(c >> 4)], hex[Int(c & 0xF)]]
+                i += 1
+            } else {
+                out.append(b)
+            }
+            i += 1
+        }
+        return out
     }
 
     /// True when `fd` is a terminal.

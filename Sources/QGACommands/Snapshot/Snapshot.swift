@@ -31,7 +31,7 @@ struct Snapshot: ParsableCommand {
 
     func run() throws {
         let resolved = try agent.resolve(target)
-        guard let domain = resolved.domain else { throw ValidationError("snapshots need a libvirt domain") }
+        guard let domain = resolved.domain else { throw ClientError(.invalidRequest, "snapshots need a libvirt domain") }
         var flags = LibvirtDomain.SnapshotOptions()
         flags.diskOnly = diskOnly
         flags.atomic = atomic
@@ -41,23 +41,27 @@ struct Snapshot: ParsableCommand {
         do throws(ClientError) {
             created = try domain.createSnapshot(name: name, options: flags, deadlineSeconds: deadline)
         } catch {
-            guard error.code == .unreachable || error.code == .notResponding || isAgentFailure(error) else { throw error }
+            guard isAgentFailure(error) || error.code == .notResponding else { throw error }
             guard allowUnquiesced else {
                 throw ClientError(error.code == .notResponding ? .notResponding : .unreachable, """
                     \(domain.name): cannot quiesce the guest (\(error.message)); refusing to take an \
                     unquiesced snapshot (add --allow-unquiesced to take one anyway)
                     """)
             }
+            // After a timeout the first attempt may still be under way in libvirt: no retry.
+            guard error.code != .notResponding else { throw error }
             Console.error("qga: warning: \(domain.name): cannot quiesce the guest (\(error.message)); taking an UNQUIESCED snapshot")
             flags.quiesce = false
             created = try domain.createSnapshot(name: name, options: flags, deadlineSeconds: deadline)
         }
-        Console.line(created)
+        try Console.line(created)
     }
 
+    /// libvirt reports a missing or disconnected agent as unreachable, and the agent's
+    /// own refusal to freeze as an agent error.
     private func isAgentFailure(_ error: ClientError) -> Bool {
         if case .agentError = error.code { return true }
-        return error.message.contains("agent")
+        return error.code == .unreachable
     }
 
     private func defaultName() -> String {
