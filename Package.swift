@@ -61,6 +61,10 @@ let package = Package(
         .testTarget(
             name: "QGAEndToEndTests",
             dependencies: ["QGAProtocol", "QGATestSupport"]),
+        // The same protocol checks against Debian's qemu-ga and qgad.
+        .testTarget(
+            name: "QGAConformanceTests",
+            dependencies: ["QGAProtocol", "QGATestSupport"]),
         // On the libvirt VM test bed (scripts/vm-testbed), run by scripts/test.
         .testTarget(
             name: "QGAVMTests",

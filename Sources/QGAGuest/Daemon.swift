@@ -51,6 +51,7 @@ public enum Daemon {
         let signals = try SignalWatcher([SIGTERM, SIGINT, SIGHUP, SIGCHLD])
         let channel = try listener.map { Channel.listening($0) } ?? Channel.open(config, log: log)
         log.info("qgad \(GuestAgent.version) serving on \(channel.description)")
+        releaseStartupPages()
         var server = Server(agent: agent, channel: channel, signals: signals, log: log, config: config)
         server.serve()
         log.info("exiting")

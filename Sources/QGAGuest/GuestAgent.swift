@@ -147,7 +147,10 @@ public final class GuestAgent {
     /// The reply to bytes that are not JSON at all, as qemu-ga words it.
     public func replyToJunk(_ prefix: [UInt8]) -> Outgoing {
         let text = String(decoding: prefix.prefix(32), as: UTF8.self)
-        let reply: JSONValue = ["error": ["class": "GenericError", "desc": .string("JSON parse error, invalid keyword '\(text)'")]]
+        // A bare scalar ("text", 42) is JSON, just not a request.
+        let desc = (try? JSONParser.parse(prefix)) != nil
+            ? "QMP input must be a JSON object" : "JSON parse error, invalid keyword '\(text)'"
+        let reply: JSONValue = ["error": ["class": "GenericError", "desc": .string(desc)]]
         return Outgoing(bytes: JSONPrinter(layout: .spaced).bytes(reply) + [0x0A], delimited: false)
     }
 
