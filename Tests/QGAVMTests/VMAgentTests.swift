@@ -140,3 +140,62 @@ struct VMAgentTests {
         _ = try bed.virsh(["snapshot-delete", bed.domain, name, "--metadata"])
     }
 }
+
+/// libvirt's own agent features against whichever agent the guest runs (qemu-ga, or qgad
+/// when scripts/test boots the test bed with it).
+@Suite(.serialized, .enabled(if: TestBed.current != nil, "the VM test bed is not up (scripts/vm-testbed up)"))
+struct VMLibvirtFeatureTests {
+    let bed = TestBed.current!
+
+    func virsh(_ arguments: [String]) throws -> ProcessResult {
+        let result = try bed.virsh(arguments)
+        #expect(result.status == 0, "virsh \(arguments.joined(separator: " ")): \(result)")
+        return result
+    }
+
+    @Test func guestinfo() throws {
+        let info = try virsh(["guestinfo", bed.domain, "--os", "--hostname", "--timezone"])
+        #expect(info.stdoutText.contains("os.kernel-release"), "\(info)")
+    }
+
+    @Test func domfsinfoListsTheDataDisk() throws {
+        let info = try virsh(["domfsinfo", bed.domain])
+        #expect(info.stdoutText.contains("/mnt/data"), "\(info)")
+        #expect(info.stdoutText.contains("ext4"), "\(info)")
+    }
+
+    @Test func domfsfreezeAndThaw() throws {
+        let frozen = try virsh(["domfsfreeze", bed.domain])
+        #expect(frozen.stdoutText.contains("Froze 1 filesystem"), "\(frozen)")
+        #expect(try bed.freezeStatus() == "frozen")
+        let thawed = try virsh(["domfsthaw", bed.domain])
+        #expect(thawed.stdoutText.contains("Thawed 1 filesystem"), "\(thawed)")
+        #expect(try bed.freezeStatus() == "thawed")
+    }
+
+    @Test func domifaddrFromTheAgent() throws {
+        let result = try virsh(["domifaddr", bed.domain, "--source", "agent"])
+        #expect(result.stdoutText.contains("lo"), "\(result)")
+        #expect(result.stdoutText.contains("127.0.0.1"), "\(result)")
+    }
+
+    @Test func domtime() throws {
+        let result = try virsh(["domtime", bed.domain])
+        #expect(result.stdoutText.contains("Time:"), "\(result)")
+    }
+
+    @Test func setUserPassword() throws {
+        _ = try virsh(["set-user-password", bed.domain, "root", "s3cret-test"])
+        // The password field of root is no longer the locked '*'.
+        let started = try Binaries.qga([
+            "exec", bed.directSocket, "guest-exec", "path=/bin/grep", #"arg:=["-q","^root:[$]6[$]","/etc/shadow"]"#, "--compact",
+        ])
+        let pid = try #require(try JSONParser.parse(started.stdout)["pid"]?.number?.text)
+        var status: JSONValue?
+        _ = try bed.eventually(10) {
+            status = try JSONParser.parse(try Binaries.qga(["exec", bed.directSocket, "guest-exec-status", "pid:=\(pid)", "--compact"]).stdout)
+            return status?["exited"] == true
+        }
+        #expect(status?["exitcode"] == 0, "root's password was not set: \(String(describing: status))")
+    }
+}
