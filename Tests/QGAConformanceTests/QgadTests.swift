@@ -103,3 +103,17 @@ import Testing
 enum GuestVersion {
     static let text = "qgad 0.1.0"
 }
+
+/// man/qgad.8 is written by hand (qgad has no ArgumentParser to generate it from): every
+/// long option of `qgad --help` must be in it.
+@Test func manPageCoversEveryOption() throws {
+    let help = try run(try Binaries.path("qgad"), ["--help"]).stdoutText
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let man = try String(contentsOf: root.appendingPathComponent("man/qgad.8"), encoding: .utf8)
+    let options = help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" })
+        .filter { $0.hasPrefix("--") }.map { String($0.dropFirst(2).prefix { $0.isLetter || $0 == "-" }) }
+    #expect(options.count >= 16)
+    for option in options {
+        #expect(man.contains("Fl -\(option)"), "man/qgad.8 does not document --\(option)")
+    }
+}
