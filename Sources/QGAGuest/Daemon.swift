@@ -226,6 +226,8 @@ struct Server {
     /// The host end of a serial port is not connected: the port reads EOF and polls as
     /// hang-up, so it is polled again after a pause rather than in a busy loop.
     private var hostAbsent = false
+    /// Set when the channel failed for good.
+    private var stopRequested = false
 
     init(agent: GuestAgent, channel: Channel, signals: SignalWatcher, log: Log, config: Config) {
         self.agent = agent
@@ -282,6 +284,7 @@ struct Server {
                 }
             }
             if let index = clientIndex, fds[index].revents != 0 { readClient() }
+            if stopRequested { return }
         }
     }
 
@@ -310,7 +313,24 @@ struct Server {
         let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n < 0 {
             if errno == EINTR || errno == EAGAIN { return }
-            log.error("read: \(FileSystem.strerror(errno))")
+            let code = errno
+            log.error("read: \(FileSystem.strerror(code))")
+            if case .device(let fd, let path, _) = channel {
+                // The port itself failed (unplugged, driver reloaded): reopen it with -r.
+                close(fd)
+                client = nil
+                guard config.retryPath else {
+                    log.error("\(path) failed; exiting (use -r to reopen it)")
+                    stopRequested = true
+                    return
+                }
+                if let reopened = try? Channel.open(config, log: log), case .device(let newFD, _, _) = reopened {
+                    channel = reopened
+                    client = newFD
+                    framer.reset()
+                }
+                return
+            }
             dropClient()
             return
         }

@@ -11,18 +11,35 @@ public enum Base64 {
 
     /// Encodes bytes.
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var iterator = bytes.makeIterator()
-        while let a = iterator.next() {
-            let b = iterator.next()
-            let c = iterator.next()
-            out.append(alphabet[Int(a >> 2)])
-            out.append(alphabet[Int((a & 0x03) << 4 | (b ?? 0) >> 4)])
-            out.append(b.map { alphabet[Int(($0 & 0x0F) << 2 | (c ?? 0) >> 6)] } ?? UInt8(ascii: "="))
-            out.append(c.map { alphabet[Int($0 & 0x3F)] } ?? UInt8(ascii: "="))
+        let input = Array(bytes)
+        let length = (input.count + 2) / 3 * 4
+        return String(unsafeUninitializedCapacity: length) { out in
+            input.withUnsafeBufferPointer { inp in
+                alphabet.withUnsafeBufferPointer { abc in
+                    var i = 0
+                    var o = 0
+                    while i + 3 <= inp.count {
+                        let v = UInt32(inp[i]) << 16 | UInt32(inp[i + 1]) << 8 | UInt32(inp[i + 2])
+                        out[o] = abc[Int(v >> 18 & 0x3F)]
+                        out[o + 1] = abc[Int(v >> 12 & 0x3F)]
+                        out[o + 2] = abc[Int(v >> 6 & 0x3F)]
+                        out[o + 3] = abc[Int(v & 0x3F)]
+                        i += 3
+                        o += 4
+                    }
+                    let rest = inp.count - i
+                    if rest > 0 {
+                        let b1 = rest > 1 ? UInt32(inp[i + 1]) : 0
+                        let v = UInt32(inp[i]) << 16 | b1 << 8
+                        out[o] = abc[Int(v >> 18 & 0x3F)]
+                        out[o + 1] = abc[Int(v >> 12 & 0x3F)]
+                        out[o + 2] = rest > 1 ? abc[Int(v >> 6 & 0x3F)] : UInt8(ascii: "=")
+                        out[o + 3] = UInt8(ascii: "=")
+                    }
+                }
+            }
+            return length
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes text; whitespace is skipped, padding is optional; nil for anything else.

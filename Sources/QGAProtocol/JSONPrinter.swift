@@ -97,6 +97,16 @@ public struct JSONPrinter: Sendable {
     /// and DEL, and passes every other character through as UTF-8.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Fast path for the common case, long base64 payloads included: printable ASCII
+        // with nothing to escape is copied as is.
+        let utf8 = s.utf8
+        let plain = utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C } ? (out.append(contentsOf: bytes), true).1 : false
+        }
+        if plain == true {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for scalar in s.unicodeScalars {
             let v = scalar.value
             switch v {

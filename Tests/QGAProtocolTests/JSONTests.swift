@@ -141,3 +141,22 @@ import Testing
         #expect(throws: ProtocolError.self) { try Incoming(JSONParser.parse(#"42"#)) }
     }
 }
+
+@Suite struct Base64Tests {
+    @Test(arguments: ["", "f", "fo", "foo", "foob", "fooba", "foobar"])
+    func roundTrips(text: String) {
+        let encoded = Base64.encode(Array(text.utf8))
+        #expect(Base64.decode(encoded) == Array(text.utf8))
+    }
+
+    @Test func knownValues() {
+        #expect(Base64.encode(Array("foobar".utf8)) == "Zm9vYmFy")
+        #expect(Base64.encode(Array("fooba".utf8)) == "Zm9vYmE=")
+        #expect(Base64.encode(Array("foob".utf8)) == "Zm9vYg==")
+        #expect(Base64.decode("Zm9v\nYmE=") == Array("fooba".utf8))
+        #expect(Base64.decode("!!!") == nil)
+        #expect(Base64.decode("Zm9vY") == nil)
+        let all = (0...255).map { UInt8($0) }
+        #expect(Base64.decode(Base64.encode(all)) == all)
+    }
+}
