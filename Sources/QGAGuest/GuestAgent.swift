@@ -129,7 +129,9 @@ public final class GuestAgent {
             reply.append(key: "error", value: ["class": .string(error.errorClass), "desc": .string(error.desc)])
         }
         if let id { reply.append(key: "id", value: id) }
-        return Outgoing(bytes: JSONPrinter(layout: .spaced).bytes(.object(reply)) + [0x0A], delimited: delimited)
+        var bytes = JSONPrinter(layout: .spaced).bytes(.object(reply))
+        bytes.append(0x0A)  // appended in place: a file read's reply is megabytes
+        return Outgoing(bytes: bytes, delimited: delimited)
     }
 
     /// An error reply for input the framer refused (too large, too deep, not JSON).

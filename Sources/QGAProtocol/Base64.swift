@@ -10,8 +10,11 @@ public enum Base64 {
     }()
 
     /// Encodes bytes.
-    public static func encode(_ bytes: some Collection<UInt8>) -> String {
-        let input = Array(bytes)
+    public static func encode(_ bytes: some Collection<UInt8>) -> String { encode(Array(bytes)) }
+
+    /// Encodes bytes.
+    public static func encode(_ bytes: [UInt8]) -> String {
+        let input = bytes
         let length = (input.count + 2) / 3 * 4
         return String(unsafeUninitializedCapacity: length) { out in
             input.withUnsafeBufferPointer { inp in
@@ -44,39 +47,61 @@ public enum Base64 {
 
     /// Decodes text; whitespace is skipped, padding is optional; nil for anything else.
     public static func decode(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count / 4 * 3)
-        var quad: UInt32 = 0
-        var filled = 0
-        var padding = 0
-        for c in text.utf8 {
-            switch c {
-            case 0x20, 0x09, 0x0A, 0x0D: continue
-            case UInt8(ascii: "="):
-                padding += 1
-                continue
-            default: break
-            }
-            let v = reverse[Int(c)]
-            guard v != 0xFF, padding == 0 else { return nil }
-            quad = quad << 6 | UInt32(v)
-            filled += 1
-            if filled == 4 {
-                out.append(UInt8(truncatingIfNeeded: quad >> 16))
-                out.append(UInt8(truncatingIfNeeded: quad >> 8))
-                out.append(UInt8(truncatingIfNeeded: quad))
-                quad = 0
-                filled = 0
+        var text = text
+        return text.withUTF8 { decode(bytes: $0) }
+    }
+
+    /// Decodes base64 bytes in one pass over raw buffers (file payloads are megabytes).
+    public static func decode(bytes input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var failed = false
+        let result = [UInt8](unsafeUninitializedCapacity: input.count / 4 * 3 + 3) { out, count in
+            reverse.withUnsafeBufferPointer { table in
+                var quad: UInt32 = 0
+                var filled = 0
+                var padding = 0
+                var o = 0
+                for c in input {
+                    let v = table[Int(c)]
+                    if v == 0xFF {
+                        switch c {
+                        case 0x20, 0x09, 0x0A, 0x0D: continue
+                        case UInt8(ascii: "="):
+                            padding += 1
+                            continue
+                        default:
+                            failed = true
+                            return
+                        }
+                    }
+                    if padding > 0 {
+                        failed = true
+                        return
+                    }
+                    quad = quad << 6 | UInt32(v)
+                    filled += 1
+                    if filled == 4 {
+                        out[o] = UInt8(truncatingIfNeeded: quad >> 16)
+                        out[o + 1] = UInt8(truncatingIfNeeded: quad >> 8)
+                        out[o + 2] = UInt8(truncatingIfNeeded: quad)
+                        o += 3
+                        quad = 0
+                        filled = 0
+                    }
+                }
+                switch filled {
+                case 0: break
+                case 2:
+                    out[o] = UInt8(truncatingIfNeeded: quad >> 4)
+                    o += 1
+                case 3:
+                    out[o] = UInt8(truncatingIfNeeded: quad >> 10)
+                    out[o + 1] = UInt8(truncatingIfNeeded: quad >> 2)
+                    o += 2
+                default: failed = true
+                }
+                count = failed ? 0 : o
             }
         }
-        switch filled {
-        case 0: break
-        case 2: out.append(UInt8(truncatingIfNeeded: quad >> 4))
-        case 3:
-            out.append(UInt8(truncatingIfNeeded: quad >> 10))
-            out.append(UInt8(truncatingIfNeeded: quad >> 2))
-        default: return nil
-        }
-        return out
+        return failed ? nil : result
     }
 }

@@ -65,7 +65,8 @@ extension GuestAgent {
                 got += n
             }
             if count == 0 { eof = false }
-            return ["count": .int(got), "buf-b64": .string(Base64.encode(buffer[0..<got])), "eof": .bool(eof)]
+            buffer.removeLast(buffer.count - got)
+            return ["count": .int(got), "buf-b64": .string(Base64.encode(buffer)), "eof": .bool(eof)]
         }
         add("guest-file-write") { agent, a in
             let args = try Arguments(a, allowed: ["handle", "buf-b64", "count"])
