@@ -52,7 +52,7 @@ let package = Package(
         // Test support: agents on temporary sockets, a misbehaving agent, binary runners.
         .target(
             name: "QGATestSupport",
-            dependencies: ["QGAProtocol"],
+            dependencies: ["QGAProtocol", "QGASystem"],
             path: "Tests/QGATestSupport"),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
         .testTarget(

@@ -61,28 +61,13 @@ public final class ChildProcess {
     /// leader of a new process group, so that it can be stopped with all it started.
     public init(_ arguments: [String], ownProcessGroup: Bool = false) throws(SystemError) {
         guard let program = arguments.first else { throw SystemError("spawn", .invalidArgument) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        sigdelset(&defaults, SIGKILL)
-        sigdelset(&defaults, SIGSTOP)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
-        if ownProcessGroup {
-            flags |= POSIX_SPAWN_SETPGROUP
-            posix_spawnattr_setpgroup(&attributes, 0)
-        }
-        posix_spawnattr_setflags(&attributes, Int16(flags))
         self.ownProcessGroup = ownProcessGroup
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, program, nil, &attributes, argv, environ)
+        let rc = withChildSpawnAttributes(processGroup: ownProcessGroup) { attributes in
+            posix_spawnp(&pid, program, nil, &attributes, argv, environ)
+        }
         guard rc == 0 else { throw SystemError("spawn", Errno(rawValue: rc), subject: program) }
         self.pid = pid
     }
@@ -115,4 +100,27 @@ public final class ChildProcess {
             send(signal)
         }
     }
+}
+
+/// posix_spawn attributes that start a child with every signal unblocked and at its
+/// default, whatever the parent blocks or ignores, plus `flags`; for `body` to use.
+public func withChildSpawnAttributes<R>(flags: Int32 = 0, processGroup: Bool = false, _ body: (inout posix_spawnattr_t) -> R) -> R {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var defaults = sigset_t()
+    sigfillset(&defaults)
+    sigdelset(&defaults, SIGKILL)
+    sigdelset(&defaults, SIGSTOP)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    var all = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | flags
+    if processGroup {
+        all |= POSIX_SPAWN_SETPGROUP
+        posix_spawnattr_setpgroup(&attributes, 0)
+    }
+    posix_spawnattr_setflags(&attributes, Int16(all))
+    return body(&attributes)
 }

@@ -7,7 +7,7 @@ import Testing
 /// `qga` against Debian's real qemu-ga on a unix-listen socket.
 @Suite struct RealAgentTests {
     @Test func ping() throws {
-        let agent = try QemuGA()
+        let agent = try AgentProcess(.qemuGA)
         let result = try Binaries.qga(["exec", agent.socketPath, "guest-ping"])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdoutText == "{}\n")
@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func guestInfoListsCommandsInTheAgentsOrder() throws {
-        let agent = try QemuGA()
+        let agent = try AgentProcess(.qemuGA)
         let result = try Binaries.qga(["exec", agent.socketPath, "guest-info"])
         #expect(result.status == 0, "\(result)")
         let info = try JSONParser.parse(result.stdout)
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func osinfoAndHostName() throws {
-        let agent = try QemuGA()
+        let agent = try AgentProcess(.qemuGA)
         let os = try Binaries.qga(["exec", agent.socketPath, "guest-get-osinfo"])
         #expect(os.status == 0, "\(os)")
         #expect(try JSONParser.parse(os.stdout)["machine"] != nil)
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func unknownCommandExitsOne() throws {
-        let agent = try QemuGA()
+        let agent = try AgentProcess(.qemuGA)
         let result = try Binaries.qga(["exec", agent.socketPath, "guest-no-such-thing"])
         #expect(result.status == 1, "\(result)")
         #expect(result.stdout.isEmpty)
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func blockedCommandExitsOne() throws {
-        let agent = try QemuGA(["-b", "guest-get-osinfo"])
+        let agent = try AgentProcess(.qemuGA, ["-b", "guest-get-osinfo"])
         let result = try Binaries.qga(["exec", agent.socketPath, "guest-get-osinfo"])
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.hasPrefix("qga: CommandNotFound: "))
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func badArgumentExitsOne() throws {
-        let agent = try QemuGA()
+        let agent = try AgentProcess(.qemuGA)
         let unexpected = try Binaries.qga(["exec", agent.socketPath, "guest-ping", "foo:=1"])
         #expect(unexpected.status == 1, "\(unexpected)")
         #expect(unexpected.stderr == "qga: GenericError: Parameter 'foo' is unexpected\n")
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func fileRoundTripThroughNamedArguments() throws {
-        let agent = try QemuGA()
+        let agent = try AgentProcess(.qemuGA)
         let path = agent.directory.path + "/round-trip.txt"
         let payload = Array("héllo\u{0}\nworld \u{1b}[31m".utf8)
         func qga(_ args: [String]) throws -> JSONValue {
@@ -89,14 +89,14 @@ import Testing
     }
 
     @Test func virshStyleRequestAndRawReply() throws {
-        let agent = try QemuGA()
+        let agent = try AgentProcess(.qemuGA)
         let result = try Binaries.qga(["exec", agent.socketPath, #"{"execute":"guest-ping","id":"abc"}"#, "--raw"])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdoutText == #"{"return": {}, "id": "abc"}"# + "\n")
     }
 
     @Test func secondClientAfterAHalfRequest() throws {
-        let agent = try QemuGA()
+        let agent = try AgentProcess(.qemuGA)
         // A client leaves half a request in the agent's parser and goes away.
         let fd = try #require(connectUnix(agent.socketPath))
         let half = Array(#"{"execute": "guest-file-open", "arguments": {"path": "/x"#.utf8)
@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func refusedSocketExitsTwo() throws {
-        let agent = try QemuGA()
+        let agent = try AgentProcess(.qemuGA)
         let path = agent.socketPath
         agent.stop()
         // The socket file of a stopped listener: nobody accepts any more.

@@ -17,11 +17,14 @@ public final class AgentProcess: @unchecked Sendable {
     public let socketPath: String
     public let pid: pid_t
 
+    /// Where Debian puts qemu-ga.
+    public static let qemuGACandidates = ["/usr/sbin/qemu-ga", "/usr/bin/qemu-ga"]
+
     public init(_ kind: AgentKind, _ extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         let binary: String
         switch kind {
         case .qemuGA:
-            guard let path = QemuGA.candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            guard let path = AgentProcess.qemuGACandidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
                 throw MissingTool("qemu-ga is not installed: apt-get install qemu-guest-agent")
             }
             binary = path

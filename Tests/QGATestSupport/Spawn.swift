@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QGASystem
 
 /// What a finished child process left behind.
 public struct ProcessResult: Sendable, CustomStringConvertible {
@@ -127,19 +128,7 @@ func spawn(
         argv.forEach { free($0) }
         envp.forEach { free($0) }
     }
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    var all = sigset_t()
-    sigfillset(&all)
-    sigdelset(&all, SIGKILL)
-    sigdelset(&all, SIGSTOP)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    posix_spawnattr_setsigdefault(&attributes, &all)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    return posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+    return withChildSpawnAttributes { posix_spawn(&pid, executable, &actions, &$0, argv, envp) }
 }
 
 /// Runs a program under GNU time and returns its result and its peak RSS in KiB.

@@ -1,5 +1,6 @@
 import Glibc
 import QGAProtocol
+import QGASystem
 
 /// Starts a program with the given descriptors as its stdin, stdout and stderr (/dev/null
 /// where nil), every signal at its default and unblocked. Returns its pid.
@@ -17,28 +18,17 @@ func spawn(_ argv: [String], environment: [String]? = nil, stdin: Int32? = nil, 
             posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
         }
     }
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    var all = sigset_t()
-    sigfillset(&all)
-    sigdelset(&all, SIGKILL)
-    sigdelset(&all, SIGSTOP)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    posix_spawnattr_setsigdefault(&attributes, &all)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80))  // 0x80: POSIX_SPAWN_SETSID, behind _GNU_SOURCE
     let cArgs = argv.map { strdup($0) } + [nil]
     defer { cArgs.forEach { free($0) } }
     var pid: pid_t = 0
-    let rc: Int32
-    if let environment {
-        let cEnv = environment.map { strdup($0) } + [nil]
-        defer { cEnv.forEach { free($0) } }
-        rc = posix_spawnp(&pid, program, &actions, &attributes, cArgs, cEnv)
-    } else {
-        rc = posix_spawnp(&pid, program, &actions, &attributes, cArgs, environ)
+    // 0x80: POSIX_SPAWN_SETSID, behind _GNU_SOURCE: helpers do not share the agent's session.
+    let rc = withChildSpawnAttributes(flags: 0x80) { attributes -> Int32 in
+        if let environment {
+            let cEnv = environment.map { strdup($0) } + [nil]
+            defer { cEnv.forEach { free($0) } }
+            return posix_spawnp(&pid, program, &actions, &attributes, cArgs, cEnv)
+        }
+        return posix_spawnp(&pid, program, &actions, &attributes, cArgs, environ)
     }
     guard rc == 0 else {
         throw .generic("Guest agent command failed, error was 'Failed to execute child process \u{201C}\(program)\u{201D} (\(FileSystem.strerror(rc)))'")
