@@ -48,24 +48,29 @@ extension GuestAgent {
             guard count >= 0, count <= FileTable.maxReadCount else {
                 throw AgentError.generic("value '\(count)' is invalid for argument count")
             }
-            var buffer = [UInt8](repeating: 0, count: Int(count))
-            var got = 0
+            var readError: Int32 = 0
             var eof = false
-            while got < buffer.count {
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, $0.count - got) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    if errno == EAGAIN { break }
-                    throw AgentError.generic("failed to read file: \(FileSystem.strerror(errno))")
+            // Read straight into uninitialised storage: no pass to zero a megabyte first.
+            let buffer = [UInt8](unsafeUninitializedCapacity: Int(count)) { storage, initialized in
+                var got = 0
+                while got < storage.count {
+                    let n = read(fd, storage.baseAddress! + got, storage.count - got)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        if errno != EAGAIN { readError = errno }
+                        break
+                    }
+                    if n == 0 {
+                        eof = true
+                        break
+                    }
+                    got += n
                 }
-                if n == 0 {
-                    eof = true
-                    break
-                }
-                got += n
+                initialized = got
             }
+            if readError != 0 { throw AgentError.generic("failed to read file: \(FileSystem.strerror(readError))") }
+            let got = buffer.count
             if count == 0 { eof = false }
-            buffer.removeLast(buffer.count - got)
             return ["count": .int(got), "buf-b64": .string(Base64.encode(buffer)), "eof": .bool(eof)]
         }
         add("guest-file-write") { agent, a in
