@@ -261,12 +261,13 @@ struct Server {
             if let remaining = freezeTimeRemaining() {
                 timeout = timeout < 0 ? remaining : min(timeout, remaining)
             }
-            // The signalfd is read through SignalWatcher; poll it with a zero deadline first.
+            // Signals (SIGCHLD included) arrive on the signalfd, polled with the rest: an idle
+            // agent sleeps until something happens.
+            let processEnd = fds.count
+            fds.append(pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0))
+            _ = poll(&fds, nfds_t(fds.count), timeout)
             if drainSignals() { return }
-            fds.append(pollfd(fd: -1, events: 0, revents: 0))
-            _ = poll(&fds, nfds_t(fds.count - 1), timeout == -1 ? 200 : min(timeout, 200))
-            if drainSignals() { return }
-            if fds[processStart..<max(processStart, fds.count - 1)].contains(where: { $0.revents != 0 }) {
+            if fds[processStart..<processEnd].contains(where: { $0.revents != 0 }) {
                 agent.serviceProcesses()
             }
             enforceFreezeTimeout()

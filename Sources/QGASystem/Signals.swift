@@ -22,6 +22,9 @@ public final class SignalWatcher {
 
     deinit { close(fd) }
 
+    /// The signalfd, for a caller that polls it along with other descriptors.
+    public var descriptor: Int32 { fd }
+
     /// The next signal, or nil when the deadline passes first.
     public func next(deadline: Deadline) throws(SystemError) -> Int32? {
         while true {
