@@ -75,14 +75,7 @@ public final class RawClient: @unchecked Sendable {
     init(_ fd: Int32) { self.fd = fd }
     deinit { close(fd) }
 
-    public func send(_ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            offset += n
-        }
-    }
+    public func send(_ bytes: [UInt8]) { sendAll(fd, bytes) }
 
     public func send(_ text: String) { send(Array(text.utf8)) }
 

@@ -94,14 +94,7 @@ public final class FakeConnection: @unchecked Sendable {
 
     public func send(_ text: String) { send(Array(text.utf8)) }
 
-    public func send(_ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            offset += n
-        }
-    }
+    public func send(_ bytes: [UInt8]) { sendAll(fd, bytes) }
 
     /// Keeps the connection open and silent for `seconds`, or until the client leaves.
     public func stall(_ seconds: Double) {
@@ -147,4 +140,14 @@ public func connectUnix(_ path: String) -> Int32? {
     if rc == 0 { return fd }
     close(fd)
     return nil
+}
+
+/// Writes every byte to a socket, stopping quietly if the peer went away.
+func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+        if n <= 0 { return }
+        offset += n
+    }
 }

@@ -18,6 +18,18 @@ enum Fallback: String, CaseIterable, ExpressibleByArgument {
     case acpi
 }
 
+/// `--fallback`, shared by shutdown and reboot.
+struct FallbackOption: ParsableArguments {
+    @Option(help: "If the agent cannot be reached or does not answer, press the ACPI power button (libvirt domains only).")
+    var fallback: Fallback?
+
+    func validate(target: String) throws {
+        if fallback != nil && !isDomain(target) {
+            throw ValidationError("--fallback acpi needs a libvirt domain as the target")
+        }
+    }
+}
+
 /// Agent-mode shutdown and reboot, and waiting for their effect; shared by both commands.
 enum Lifecycle {
     /// Asks the agent to shut down or reboot the guest; with `fallback`, presses the ACPI

@@ -19,18 +19,13 @@ struct Reboot: ParsableCommand {
         valueName: "seconds"))
     var wait: WaitTime?
 
-    @Option(help: "If the agent cannot be reached or does not answer, press the ACPI power button (libvirt domains only).")
-    var fallback: Fallback?
+    @OptionGroup var fallback: FallbackOption
 
-    func validate() throws {
-        if fallback != nil && !isDomain(target) {
-            throw ValidationError("--fallback acpi needs a libvirt domain as the target")
-        }
-    }
+    func validate() throws { try fallback.validate(target: target) }
 
     func run() throws {
         let resolved = try agent.resolve(target)
-        try Lifecycle.request(.reboot, resolved, fallback: fallback, options: agent.callOptions)
+        try Lifecycle.request(.reboot, resolved, fallback: fallback.fallback, options: agent.callOptions)
         if let wait {
             try Lifecycle.waitUntilRebooted(resolved, targetText: target, agent: agent, seconds: wait.seconds ?? 300)
         }

@@ -22,18 +22,13 @@ struct Shutdown: ParsableCommand {
         valueName: "seconds"))
     var wait: WaitTime?
 
-    @Option(help: "If the agent cannot be reached or does not answer, press the ACPI power button (libvirt domains only).")
-    var fallback: Fallback?
+    @OptionGroup var fallback: FallbackOption
 
-    func validate() throws {
-        if fallback != nil && !isDomain(target) {
-            throw ValidationError("--fallback acpi needs a libvirt domain as the target")
-        }
-    }
+    func validate() throws { try fallback.validate(target: target) }
 
     func run() throws {
         let resolved = try agent.resolve(target)
-        try Lifecycle.request(mode, resolved, fallback: fallback, options: agent.callOptions)
+        try Lifecycle.request(mode, resolved, fallback: fallback.fallback, options: agent.callOptions)
         guard let wait else { return }
         if mode == .reboot {
             try Lifecycle.waitUntilRebooted(resolved, targetText: target, agent: agent, seconds: wait.seconds ?? 300)
