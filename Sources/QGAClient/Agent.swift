@@ -26,8 +26,7 @@ public struct CallOptions: Sendable {
 
     /// The command's timeout plus the sync before it, in seconds: the most one call may take.
     public func seconds(for command: String) -> Double {
-        let (s, atto) = (timeout(for: command) + syncTimeout).components
-        return Double(s) + Double(atto) / 1e18
+        (timeout(for: command) + syncTimeout).inSeconds
     }
 
     /// How long a command that sends no reply on success gets to send an error instead.

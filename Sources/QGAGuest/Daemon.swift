@@ -407,7 +407,5 @@ struct Server {
         _ = try? agent.thaw()
     }
 
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
+    private func seconds(_ d: Duration) -> Double { d.inSeconds }
 }

@@ -1,5 +1,6 @@
 import QGAClient
 import QGAProtocol
+import QGASystem
 
 /// A domain's guest agent reached through libvirt (`virDomainQemuAgentCommand`). libvirt
 /// owns the channel and syncs with the agent itself, so qga does not sync a second time.
@@ -32,7 +33,7 @@ public final class LibvirtAgent: AgentConnection {
         }
         let expectsReply = Catalogue.info(request.execute)?.successResponse ?? true
         let timeout = options.timeout(for: request.execute)
-        let seconds = Int32(clamping: Int64((Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18).rounded(.up)))
+        let seconds = Int32(clamping: Int64(timeout.inSeconds.rounded(.up)))
         let text: String
         do {
             text = try domain.agentCommand(json, timeoutSeconds: seconds)

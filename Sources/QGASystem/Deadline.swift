@@ -35,3 +35,10 @@ public struct Deadline: Sendable, Comparable {
 
     public static func < (a: Deadline, b: Deadline) -> Bool { a.instant < b.instant }
 }
+
+extension Duration {
+    /// The duration in (fractional) seconds.
+    public var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -82,14 +82,9 @@ public final class RawClient: @unchecked Sendable {
     /// The next reply (nil on timeout or EOF), and whether a 0xFF came right before it.
     public func reply(timeout: Double = 5) -> (delimited: Bool, value: JSONValue?)? {
         let end = Date().addingTimeInterval(timeout)
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while pending.isEmpty {
-            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let left = end.timeIntervalSinceNow
-            if left <= 0 || poll(&entry, 1, Int32(left * 1000)) <= 0 { return nil }
-            let n = read(fd, &chunk, chunk.count)
-            if n <= 0 { return nil }
-            for event in framer.feed(Array(chunk[0..<n])) {
+            guard let events = readFramed(fd, &framer, until: end) else { return nil }
+            for event in events {
                 switch event {
                 case .delimiter: sawDelimiter = true
                 case .message(let bytes):

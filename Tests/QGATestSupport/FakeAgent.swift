@@ -68,14 +68,9 @@ public final class FakeConnection: @unchecked Sendable {
     /// The next request, skipping 0xFF delimiters; nil when the client went away.
     public func nextRequest(timeout: Double = 30) -> JSONValue? {
         let end = Date().addingTimeInterval(timeout)
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while queue.isEmpty {
-            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let left = end.timeIntervalSinceNow
-            if left <= 0 || poll(&entry, 1, Int32(left * 1000)) <= 0 { return nil }
-            let n = read(fd, &chunk, chunk.count)
-            if n <= 0 { return nil }
-            for event in framer.feed(Array(chunk[0..<n])) {
+            guard let events = readFramed(fd, &framer, until: end) else { return nil }
+            for event in events {
                 if case .message(let bytes) = event, let value = try? JSONParser.parse(bytes) { queue.append(value) }
             }
         }
@@ -150,4 +145,14 @@ func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
         if n <= 0 { return }
         offset += n
     }
+}
+
+/// Waits until `end` for bytes on `fd` and frames them; nil on timeout or end of stream.
+func readFramed(_ fd: Int32, _ framer: inout Framer, until end: Date) -> [Framer.Event]? {
+    var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    let left = end.timeIntervalSinceNow
+    if left <= 0 || poll(&entry, 1, Int32(left * 1000)) <= 0 { return nil }
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    let n = read(fd, &chunk, chunk.count)
+    return n > 0 ? framer.feed(Array(chunk[0..<n])) : nil
 }
