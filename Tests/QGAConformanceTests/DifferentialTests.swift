@@ -76,6 +76,7 @@ import Testing
         .init("guest-get-fsinfo/fsinfo", ["shape"], "new: qgad adds total-bytes-privileged (QEMU 8.2), not in 7.2's schema"),
         .init("exec-input/status", ["shape", "value:return"], "new: qemu-ga omits err-data/err-truncated for empty output"),
         .init("exec-env/status", ["shape", "value:return"], "new: qemu-ga omits err-data/err-truncated for empty output"),
+        .init("exec-running/status", ["shape", "value:return"], "new: qemu-ga omits out-data/err-data and *-truncated for empty output"),
         .init("exec-signal/status", ["shape", "value:return"], "new: qemu-ga omits out-data/err-data and *-truncated for empty output"),
         .init("exec-no-shebang/start", ["outcome"],
               "new: qemu-ga (GLib's spawn) runs an executable without #! through /bin/sh, as execvp does; qgad fails with ENOEXEC"),
@@ -251,6 +252,7 @@ import Testing
             s.call("seek-negative", request("guest-file-seek", #"{"handle":$H,"offset":-100,"whence":"set"}"#))
             s.call("seek-bad-whence", request("guest-file-seek", #"{"handle":$H,"offset":0,"whence":"middle"}"#))
             s.call("seek-int-whence-bad", request("guest-file-seek", #"{"handle":$H,"offset":0,"whence":7}"#))
+            s.call("read-max", request("guest-file-read", #"{"handle":$H,"count":50331648}"#), values: exact)
             s.call("read-zero", request("guest-file-read", #"{"handle":$H,"count":0}"#), values: exact)
             s.call("read-negative", request("guest-file-read", #"{"handle":$H,"count":-1}"#))
             s.call("read-huge", request("guest-file-read", #"{"handle":$H,"count":50331649}"#))
@@ -328,9 +330,21 @@ import Testing
         },
         Case("exec-no-shebang") { s in
             let script = s.directory + "/script"
-            _ = FileManager.default.createFile(atPath: script, contents: Data("exit 7\n".utf8), attributes: [.posixPermissions: 0o700])
+            // O_CLOEXEC: a write descriptor inherited by a process that another test spawns
+            // meanwhile would make the exec fail with ETXTBSY.
+            let fd = open(script, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o700)
+            if fd >= 0 {
+                _ = Array("exit 7\n".utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+            }
             let started = s.call("start", request("guest-exec", #"{"path":"$DIR/script","capture-output":true}"#))
             s.variables["$PID"] = started?["return"]?["pid"]?.number?.text ?? "0"
+            s.execStatus("status", values: exact)
+        },
+        Case("exec-running") { s in
+            let started = s.call("start", request("guest-exec", #"{"path":"/bin/sleep","arg":["1"],"capture-output":true}"#))
+            s.variables["$PID"] = started?["return"]?["pid"]?.number?.text ?? "0"
+            s.call("running", request("guest-exec-status", #"{"pid":$PID}"#), values: exact)
             s.execStatus("status", values: exact)
         },
         Case("exec-errors") { s in
@@ -557,7 +571,8 @@ import Testing
                 guard x != y else { return }
                 let replies = index.map { "\n    qemu-ga: \(abbreviated(a.replies[$0]))\n    qgad:    \(abbreviated(b.replies[$0]))" }
                     ?? "\n    qemu-ga: \(a.replies.map { abbreviated($0) })\n    qgad:    \(b.replies.map { abbreviated($0) })"
-                out.append(Difference(request: request, aspect: aspect, detail: "\(a.request)\n    qemu-ga: \(x)\n    qgad:    \(y)" + replies))
+                let (ex, ey) = (DifferentialSession.escaped(x), DifferentialSession.escaped(y))
+                out.append(Difference(request: request, aspect: aspect, detail: "\(a.request)\n    qemu-ga: \(ex)\n    qgad:    \(ey)" + replies))
             }
             differ("replies", "\(a.replies.count) replies\(a.markerSeen ? "" : ", then silence")", "\(b.replies.count) replies\(b.markerSeen ? "" : ", then silence")")
             for i in 0..<min(a.replies.count, b.replies.count) {
