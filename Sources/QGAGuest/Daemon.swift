@@ -49,11 +49,17 @@ public enum Daemon {
         // Started frozen (a previous instance left filesystems frozen): as qemu-ga, the log
         // file and the pidfile wait for the thaw, since writing them could block.
         let startsFrozen = FileSystem.exists(GuestAgent.frozenMarker(statedir: config.statedir))
-        if config.daemonize { try daemonize() }
         // As qemu-ga: a pidfile only for a daemon, so that agents in the foreground (two
-        // channels, tests) can run side by side.
+        // channels, tests) can run side by side. It is locked before stderr is let go, so
+        // that a second daemon says why it stops.
         var pidfile: Pidfile?
-        if config.daemonize && !startsFrozen { pidfile = try Pidfile(config.pidfile) }
+        if config.daemonize {
+            try daemonize { () throws(ConfigError) in
+                if !startsFrozen { pidfile = try Pidfile(config.pidfile) }
+            }
+        }
+        var server: Server?
+        defer { (server?.pidfile ?? pidfile)?.remove() }
         let log = try config.logfile.map { path throws(ConfigError) in
             try Log(path: path, verbose: config.verbose, deferOpening: startsFrozen)
         } ?? Log(verbose: config.verbose)
@@ -62,11 +68,10 @@ public enum Daemon {
         let channel = try listener.map { Channel.listening($0) } ?? Channel.open(config, log: log)
         log.info("qgad \(GuestAgent.version) serving on \(channel.description)")
         releaseStartupPages()
-        var server = Server(agent: agent, channel: channel, signals: signals, log: log, config: config)
-        server.deferredPidfile = config.daemonize && startsFrozen ? config.pidfile : nil
-        server.pidfile = pidfile
-        server.serve()
-        server.pidfile?.remove()
+        server = Server(agent: agent, channel: channel, signals: signals, log: log, config: config)
+        server?.deferredPidfile = config.daemonize && startsFrozen ? config.pidfile : nil
+        server?.pidfile = pidfile
+        server?.serve()
         log.info("exiting")
         log.flush(milliseconds: 1000)
     }
@@ -80,10 +85,13 @@ public enum Daemon {
         return 3
     }
 
-    static func daemonize() throws {
+    /// Forks into the background, runs `beforeDetaching` in the child while stderr is still
+    /// the caller's, then leaves the session and the standard descriptors.
+    static func daemonize(beforeDetaching: () throws(ConfigError) -> Void) throws {
         let pid = fork()
         guard pid >= 0 else { throw ConfigError("fork: \(FileSystem.strerror(errno))") }
         if pid > 0 { exit(0) }
+        try beforeDetaching()
         setsid()
         _ = chdir("/")
         let null = open("/dev/null", O_RDWR)
@@ -276,6 +284,7 @@ struct Server {
 
     mutating func serve() {
         while true {
+            writeDeferredPidfile()
             var fds: [pollfd] = []
             var listenerIndex: Int?
             var clientIndex: Int?
@@ -304,7 +313,6 @@ struct Server {
                 agent.serviceProcesses()
             }
             enforceFreezeTimeout()
-            writeDeferredPidfile()
             if hostAbsent {
                 hostAbsent = false  // try the port again
                 continue

@@ -99,6 +99,16 @@ import Testing
         #expect(text.contains("debug: running guest-ping"), "log after thaw: \(text)")
     }
 
+    /// As qemu-ga: a daemon started frozen writes its pidfile at the first thaw.
+    @Test func startingFrozenDefersThePidfile() throws {
+        let agent = try DaemonizedAgent(startFrozen: true)
+        let client = try agent.connect()
+        #expect(client.call(#"{"execute":"guest-fsfreeze-status"}"#)?["return"] == "frozen")
+        #expect(!FileManager.default.fileExists(atPath: agent.pidfile))
+        #expect(client.call(#"{"execute":"guest-fsfreeze-thaw"}"#)?["return"] == 0)
+        #expect(waitUntil(seconds: 5) { agent.pid != nil })
+    }
+
     // MARK: item 6: a terminal opened by guest-file-open is not qgad's controlling terminal
 
     @Test func aPtyDoesNotBecomeTheControllingTerminal() throws {
@@ -116,7 +126,7 @@ import Testing
         let client = try agent.connect()
         let opened = client.call(#"{"execute":"guest-file-open","arguments":{"path":"\#(slave)","mode":"r+"}}"#)
         #expect(opened?["return"]?.number != nil, "\(String(describing: opened))")
-        let stat = try String(contentsOfFile: "/proc/\(agent.pid)/stat", encoding: .utf8)
+        let stat = try String(contentsOfFile: "/proc/\(try #require(agent.pid))/stat", encoding: .utf8)
         // Field 7, tty_nr, counted after the parenthesised command name.
         let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
         #expect(fields.count > 5 && fields[4] == "0", "qgad acquired a controlling terminal: \(stat)")
@@ -238,26 +248,36 @@ final class DaemonizedAgent {
     let directory: TemporaryDirectory
     let socketPath: String
     let pidfile: String
-    let pid: pid_t
 
-    init() throws {
+    /// With `startFrozen`, the state directory holds the frozen marker, so the pidfile
+    /// appears only at the first thaw.
+    init(startFrozen: Bool = false) throws {
         directory = try TemporaryDirectory("qgad-daemon")
         socketPath = directory.path + "/agent.sock"
         pidfile = directory.path + "/agent.pid"
+        if startFrozen {
+            guard FileManager.default.createFile(atPath: directory.path + "/qga.state.isfrozen", contents: Data()) else {
+                throw MissingTool("cannot create the frozen marker")
+            }
+        }
         let started = try run(
             try Binaries.path("qgad"), ["-d", "-m", "unix-listen", "-p", socketPath, "-t", directory.path, "-f", pidfile],
             environment: ["QGA_CONF": directory.path + "/none.conf"], timeout: 10)
         guard started.status == 0 else { throw MissingTool("qgad -d failed: \(started)") }
-        let pidfile = pidfile
         let socketPath = socketPath
-        var found: pid_t = 0
-        _ = waitUntil(seconds: 10) {
-            let text = (try? String(contentsOfFile: pidfile, encoding: .utf8)) ?? ""
-            found = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-            return found > 0 && FileManager.default.fileExists(atPath: socketPath)
+        let up = waitUntil(seconds: 10) {
+            guard let fd = connectUnix(socketPath) else { return false }
+            close(fd)
+            return true
         }
-        guard found > 0 else { throw MissingTool("qgad -d wrote no pidfile") }
-        pid = found
+        guard up else { throw MissingTool("qgad -d did not listen on \(socketPath)") }
+        if !startFrozen && pid == nil { throw MissingTool("qgad -d wrote no pidfile") }
+    }
+
+    /// The daemon's pid, from its pidfile.
+    var pid: pid_t? {
+        let text = (try? String(contentsOfFile: pidfile, encoding: .utf8)) ?? ""
+        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     func connect() throws -> ReplyReader {
@@ -265,9 +285,14 @@ final class DaemonizedAgent {
         return ReplyReader(fd)
     }
 
-    /// Not our child: SIGTERM, then SIGKILL if it outlives 5 s.
+    /// Not our child: SIGTERM (after a thaw, so that it has a pidfile and quits), then
+    /// SIGKILL if it outlives 5 s.
     func stop() {
-        guard kill(pid, 0) == 0 else { return }
+        if pid == nil, let client = try? connect() {
+            _ = client.call(#"{"execute":"guest-fsfreeze-thaw"}"#)
+            _ = waitUntil(seconds: 5) { pid != nil }
+        }
+        guard let pid, kill(pid, 0) == 0 else { return }
         kill(pid, SIGTERM)
         if !waitUntil(seconds: 5, { kill(pid, 0) != 0 }) { kill(pid, SIGKILL) }
     }
