@@ -26,7 +26,7 @@ public enum Daemon {
             print(config.dump, terminator: "")
             exit(0)
         case .listRPCs:
-            let agent = GuestAgent(config: config, log: Log(path: nil, verbose: false))
+            let agent = GuestAgent(config: config, log: Log(verbose: false))
             for name in agent.commandNames { print(name) }
             exit(0)
         case .run:
@@ -42,19 +42,38 @@ public enum Daemon {
     }
 
     static func run(_ config: Config) throws {
+        // What qgad creates is root's alone (CVE-2013-2007). qemu-ga sets this when it
+        // daemonizes; qgad always does, and guest-file-open sets its own mode.
+        umask(0o077)
         let listener = try socketActivation()
-        if config.daemonize { try daemonize() }
-        let log = Log(path: config.logfile, verbose: config.verbose)
-        let pidfile = try Pidfile(config.pidfile)
-        defer { pidfile.remove() }
+        // Started frozen (a previous instance left filesystems frozen): as qemu-ga, the log
+        // file and the pidfile wait for the thaw, since writing them could block.
+        let startsFrozen = FileSystem.exists(GuestAgent.frozenMarker(statedir: config.statedir))
+        // As qemu-ga: a pidfile only for a daemon, so that agents in the foreground (two
+        // channels, tests) can run side by side. It is locked before stderr is let go, so
+        // that a second daemon says why it stops.
+        var pidfile: Pidfile?
+        if config.daemonize {
+            try daemonize { () throws(ConfigError) in
+                if !startsFrozen { pidfile = try Pidfile(config.pidfile) }
+            }
+        }
+        var server: Server?
+        defer { (server?.pidfile ?? pidfile)?.remove() }
+        let log = try config.logfile.map { path throws(ConfigError) in
+            try Log(path: path, verbose: config.verbose, deferOpening: startsFrozen)
+        } ?? Log(verbose: config.verbose)
         let agent = GuestAgent(config: config, log: log)
         let signals = try SignalWatcher([SIGTERM, SIGINT, SIGHUP, SIGCHLD])
         let channel = try listener.map { Channel.listening($0) } ?? Channel.open(config, log: log)
         log.info("qgad \(GuestAgent.version) serving on \(channel.description)")
         releaseStartupPages()
-        var server = Server(agent: agent, channel: channel, signals: signals, log: log, config: config)
-        server.serve()
+        server = Server(agent: agent, channel: channel, signals: signals, log: log, config: config)
+        server?.deferredPidfile = config.daemonize && startsFrozen ? config.pidfile : nil
+        server?.pidfile = pidfile
+        server?.serve()
         log.info("exiting")
+        log.flush(milliseconds: 1000)
     }
 
     /// A socket handed over by systemd (`LISTEN_FDS`, `LISTEN_PID`).
@@ -66,13 +85,15 @@ public enum Daemon {
         return 3
     }
 
-    static func daemonize() throws {
+    /// Forks into the background, runs `beforeDetaching` in the child while stderr is still
+    /// the caller's, then leaves the session and the standard descriptors.
+    static func daemonize(beforeDetaching: () throws(ConfigError) -> Void) throws {
         let pid = fork()
         guard pid >= 0 else { throw ConfigError("fork: \(FileSystem.strerror(errno))") }
         if pid > 0 { exit(0) }
+        try beforeDetaching()
         setsid()
         _ = chdir("/")
-        umask(0o022)
         let null = open("/dev/null", O_RDWR)
         if null >= 0 {
             dup2(null, 0)
@@ -117,13 +138,13 @@ public enum Daemon {
         """
 }
 
-/// The pidfile, locked so that a second instance refuses to start.
+/// The pidfile of a daemonized qgad, locked so that a second daemon refuses to start.
 struct Pidfile {
     let path: String
     let fd: Int32
 
-    init(_ path: String) throws {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    init(_ path: String) throws(ConfigError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0o600)
         guard fd >= 0 else { throw ConfigError("cannot open pid file \(path): \(FileSystem.strerror(errno))") }
         guard lockf(fd, F_TLOCK, 0) == 0 else {
             close(fd)
@@ -173,7 +194,9 @@ enum Channel: CustomStringConvertible {
             let rc = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             }
-            guard rc == 0, listen(fd, 1) == 0 else {
+            // 0600 (bind gave 0700 under qgad's umask): only root talks to the agent. A
+            // socket handed over by systemd keeps the mode its unit sets (SocketMode=).
+            guard rc == 0, chmod(path, 0o600) == 0, listen(fd, 1) == 0 else {
                 let code = errno
                 close(fd)
                 throw ConfigError("cannot listen on \(path): \(FileSystem.strerror(code))")
@@ -213,16 +236,32 @@ enum Channel: CustomStringConvertible {
 
 /// The serving loop: one client at a time, requests handled in order, guest-exec's pipes
 /// and child processes serviced in between, and the freeze timeout enforced.
+///
+/// Nothing in it waits on the client: replies go out as the client takes them (POLLOUT),
+/// and while one is waiting no further request is read or handled, so a client that never
+/// reads holds back only itself (its requests stay in its socket, qgad keeps at most one
+/// read's worth of them and one reply) while signals, child processes and the freeze
+/// timeout are still served.
 struct Server {
     let agent: GuestAgent
     var channel: Channel
     let signals: SignalWatcher
     let log: Log
     let config: Config
+    /// The daemon's pidfile, removed at exit.
+    var pidfile: Pidfile?
+    /// A daemon started frozen writes its pidfile at the first thaw, as qemu-ga.
+    var deferredPidfile: String?
 
     private var client: Int32?
     private var framer = Framer()
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
+    /// Framed input not yet handled: held back while a reply is waiting to be written.
+    private var backlog: [Framer.Event] = []
+    private var backlogIndex = 0
+    /// Reply bytes not yet written, oldest first, and how much of the first is written.
+    private var outbox: [[UInt8]] = []
+    private var outboxOffset = 0
     /// The host end of a serial port is not connected: the port reads EOF and polls as
     /// hang-up, so it is polled again after a pause rather than in a busy loop.
     private var hostAbsent = false
@@ -241,8 +280,11 @@ struct Server {
     /// How long to pause before polling an unconnected serial port again.
     static let absentHostPause: Int32 = 50
 
+    private var isWriting: Bool { !outbox.isEmpty }
+
     mutating func serve() {
         while true {
+            writeDeferredPidfile()
             var fds: [pollfd] = []
             var listenerIndex: Int?
             var clientIndex: Int?
@@ -252,7 +294,7 @@ struct Server {
             }
             if let client, !hostAbsent {
                 clientIndex = fds.count
-                fds.append(pollfd(fd: client, events: Int16(POLLIN), revents: 0))
+                fds.append(pollfd(fd: client, events: Int16(isWriting ? POLLOUT : POLLIN), revents: 0))
             }
             let processStart = fds.count
             fds += agent.processDescriptors()
@@ -284,7 +326,14 @@ struct Server {
                     framer.reset()
                 }
             }
-            if let index = clientIndex, fds[index].revents != 0 { readClient() }
+            if let index = clientIndex, fds[index].revents != 0 {
+                if isWriting {
+                    writeOutbox(hungUp: fds[index].revents & Int16(POLLHUP | POLLERR) != 0)
+                    handleBacklog()
+                } else {
+                    readClient()
+                }
+            }
             if stopRequested { return }
         }
     }
@@ -320,6 +369,7 @@ struct Server {
                 // The port itself failed (unplugged, driver reloaded): reopen it with -r.
                 close(fd)
                 client = nil
+                clearPending()
                 guard config.retryPath else {
                     log.error("\(path) failed; exiting (use -r to reopen it)")
                     stopRequested = true
@@ -328,7 +378,6 @@ struct Server {
                 if let reopened = try? Channel.open(config, log: log), case .device(let newFD, _, _) = reopened {
                     channel = reopened
                     client = newFD
-                    framer.reset()
                 }
                 return
             }
@@ -339,8 +388,16 @@ struct Server {
             dropClient()
             return
         }
-        let events = buffer.withUnsafeBufferPointer { framer.feed(UnsafeBufferPointer(rebasing: $0[0..<n])) }
-        for event in events {
+        backlog = buffer.withUnsafeBufferPointer { framer.feed(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+        backlogIndex = 0
+        handleBacklog()
+    }
+
+    /// Handles framed requests in order until one's reply cannot be written at once.
+    private mutating func handleBacklog() {
+        while !isWriting, client != nil, backlogIndex < backlog.count {
+            let event = backlog[backlogIndex]
+            backlogIndex += 1
             switch event {
             case .delimiter:
                 // The reset asked for by guest-sync-delimited's 0xFF: nothing to answer.
@@ -353,48 +410,82 @@ struct Server {
                 send(agent.reply(to: error))
             }
         }
+        if backlogIndex >= backlog.count {
+            backlog = []
+            backlogIndex = 0
+        }
+    }
+
+    /// Forgets unhandled requests and unwritten replies: their client is gone.
+    private mutating func clearPending() {
+        backlog = []
+        backlogIndex = 0
+        outbox = []
+        outboxOffset = 0
+        framer.reset()
     }
 
     /// A client that left: listening channels accept the next; a serial port whose host
     /// went away is polled again after a pause.
     private mutating func dropClient() {
+        clearPending()
         switch channel {
         case .listening:
             if let client { close(client) }
             client = nil
-            framer.reset()
         case .device:
             hostAbsent = true
         }
     }
 
+    /// Queues a reply and writes what the client takes now.
     private mutating func send(_ reply: GuestAgent.Outgoing) {
+        guard client != nil else { return }
+        if reply.delimited { outbox.append([Framer.delimiterByte]) }
+        outbox.append(reply.bytes)
+        writeOutbox(hungUp: false)
+    }
+
+    /// Writes queued reply bytes until the client stops taking them (EAGAIN), never waiting.
+    private mutating func writeOutbox(hungUp: Bool) {
         guard let fd = client else { return }
-        let bytes = reply.delimited ? [Framer.delimiterByte] + reply.bytes : reply.bytes
-        let deadline = Deadline.after(.seconds(30))
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n >= 0 {
-                offset += n
+        while let chunk = outbox.first {
+            let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress! + outboxOffset, $0.count - outboxOffset) }
+            if n > 0 {
+                outboxOffset += n
+                if outboxOffset == chunk.count {
+                    outbox.removeFirst()
+                    outboxOffset = 0
+                }
                 continue
             }
-            if errno == EINTR { continue }
-            if errno == EAGAIN && !deadline.hasPassed {
-                var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&entry, 1, deadline.pollMilliseconds)
-                continue
-            }
-            log.error("cannot send a reply: \(FileSystem.strerror(errno))")
+            if n < 0 && errno == EINTR { continue }
+            // A port whose host went away polls as hang-up and never takes the bytes.
+            if n < 0 && errno == EAGAIN && !hungUp { return }
+            if n < 0 && errno != EAGAIN { log.error("cannot send a reply: \(FileSystem.strerror(errno))") }
             dropClient()
             return
         }
     }
 
+    /// A daemon that started frozen writes its pidfile once filesystems are thawed.
+    private mutating func writeDeferredPidfile() {
+        guard let path = deferredPidfile, !agent.isFrozen else { return }
+        deferredPidfile = nil
+        do {
+            pidfile = try Pidfile(path)
+        } catch {
+            log.error("\(error)")
+        }
+    }
+
+    /// Milliseconds until the freeze timeout, for poll(2): computed in floating point and
+    /// clamped before any conversion, so that any timeout (huge, infinite) is safe.
     private func freezeTimeRemaining() -> Int32? {
         guard config.freezeTimeout > 0, let since = agent.frozenSince else { return nil }
-        let left = Double(config.freezeTimeout) - seconds(ContinuousClock.now - since)
-        return Int32(clamping: Int64(max(0, left) * 1000) + 1)
+        let left = (config.freezeTimeout - seconds(ContinuousClock.now - since)) * 1000
+        guard left < Double(Int32.max - 1) else { return Int32.max }  // also NaN
+        return Int32(max(0, left).rounded(.up)) + 1
     }
 
     /// qgad's addition: a host that froze the guest and never thawed it (a crashed backup
@@ -403,8 +494,10 @@ struct Server {
         guard config.freezeTimeout > 0, let since = agent.frozenSince,
             seconds(ContinuousClock.now - since) >= config.freezeTimeout
         else { return }
-        log.error("filesystems frozen for \(config.freezeTimeout) s without a thaw: thawing (--freeze-timeout)")
-        _ = try? agent.thaw()
+        let result = Result { try agent.thaw() }
+        // Logged after the thaw: nothing is logged while frozen.
+        log.error("filesystems frozen for \(config.freezeTimeout) s without a thaw: thawed (--freeze-timeout)")
+        if case .failure(let error) = result { log.error("thaw: \(error)") }
     }
 
     private func seconds(_ d: Duration) -> Double { d.inSeconds }

@@ -52,8 +52,11 @@ public final class GuestAgent {
         disabled.formUnion(config.blockRPCs)
         files.counter = loadHandleCounter()
         if FileSystem.exists(frozenMarker) {
+            // As qemu-ga: a previous instance left filesystems frozen, so nothing is written
+            // to files (the log included) until a thaw.
             frozenSince = .now
             log.info("found \(frozenMarker): starting in frozen state")
+            log.suspend()
         }
     }
 
@@ -163,44 +166,24 @@ public final class GuestAgent {
     // MARK: State files
 
     var stateFile: String { config.statedir + "/qga.state" }
-    var frozenMarker: String { config.statedir + "/qga.state.isfrozen" }
+    var frozenMarker: String { GuestAgent.frozenMarker(statedir: config.statedir) }
 
+    /// The file whose presence says filesystems are (or may be) frozen, as qemu-ga names it.
+    static func frozenMarker(statedir: String) -> String { statedir + "/qga.state.isfrozen" }
+
+    /// The next handle number from the state file; the default for anything that is not a
+    /// positive 64-bit integer (the table wraps a counter that reaches `Int64.max`).
     private func loadHandleCounter() -> Int64 {
-        guard let text = readTextFile(stateFile) else { return 1000 }
+        guard let text = readTextFile(stateFile) else { return FileTable.firstHandle }
         for line in text.split(separator: "\n") where line.hasPrefix("fd_counter=") {
             if let n = Int64(line.dropFirst("fd_counter=".count).trimmingWhitespace()), n > 0 { return n }
         }
-        return 1000
+        return FileTable.firstHandle
     }
 
     /// Persists the next handle number, as qemu-ga does, so that a restarted agent never
     /// hands out a handle a client still holds.
     func saveHandleCounter() {
         _ = FileSystem.write(stateFile, Array("[global]\nfd_counter=\(files.counter)\n".utf8))
-    }
-}
-
-/// Minimal logging: stderr or the log file, one line per event.
-public final class Log {
-    private let fd: Int32
-    let verbose: Bool
-
-    public init(path: String?, verbose: Bool) {
-        self.verbose = verbose
-        if let path {
-            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-            self.fd = fd >= 0 ? fd : 2
-        } else {
-            fd = 2
-        }
-    }
-
-    public func info(_ message: String) { write("info: \(message)") }
-    public func error(_ message: String) { write("error: \(message)") }
-    public func debug(_ message: String) { if verbose { write("debug: \(message)") } }
-
-    private func write(_ line: String) {
-        let bytes = Array("qgad: \(line)\n".utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
     }
 }

@@ -7,8 +7,23 @@ struct FileTable {
     /// qemu-ga's largest read: 48 MiB, so that the base64 reply stays under 64 MiB.
     static let maxReadCount: Int64 = 48 << 20
 
-    var counter: Int64 = 1000
+    /// qemu-ga's first handle, and where the numbering starts again after `Int64.max`.
+    static let firstHandle: Int64 = 1000
+
+    /// The next handle to hand out.
+    var counter: Int64 = firstHandle
     var open: [Int64: Int32] = [:]
+
+    /// Takes the next free handle number. The counter comes from a state file, so it may
+    /// be anything up to `Int64.max`: past that it wraps to `firstHandle` (qemu-ga aborts),
+    /// skipping handles still open.
+    mutating func nextHandle() -> Int64 {
+        while true {
+            let handle = counter
+            counter = handle < Int64.max ? handle + 1 : FileTable.firstHandle
+            if open[handle] == nil { return handle }
+        }
+    }
 }
 
 extension GuestAgent {
@@ -21,15 +36,16 @@ extension GuestAgent {
                 throw AgentError.generic("too many open files (\(FileTable.maxOpen)); close some with guest-file-close")
             }
             guard let flags = openFlags(mode) else { throw AgentError.generic("invalid file open mode '\(mode)'") }
-            // O_NONBLOCK: reading a FIFO must not hang the agent. New files are 0666, as in qemu-ga.
+            // O_NONBLOCK: reading a FIFO must not hang the agent. O_NOCTTY: a terminal opened
+            // here must not become qgad's controlling terminal (^C on it would stop qgad).
+            // New files are 0644 whatever qgad's umask (qemu-ga: 0666, world-writable).
             let old = umask(0)
-            let fd = Glibc.open(path, flags | O_NONBLOCK | O_CLOEXEC, 0o666)
+            let fd = Glibc.open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0o644)
             umask(old)
             guard fd >= 0 else {
                 throw AgentError.generic("failed to open file '\(path)' (mode: '\(mode)'): \(FileSystem.strerror(errno))")
             }
-            let handle = agent.files.counter
-            agent.files.counter += 1
+            let handle = agent.files.nextHandle()
             agent.files.open[handle] = fd
             agent.saveHandleCounter()
             return .int(handle)

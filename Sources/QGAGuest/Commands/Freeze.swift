@@ -101,9 +101,11 @@ extension GuestAgent {
         if frozen {
             frozenSince = .now
             FileSystem.write(frozenMarker, [])
+            log.suspend()  // as qemu-ga: no log writes to a filesystem about to freeze
         } else {
             frozenSince = nil
             unlink(frozenMarker)
+            log.resume()
         }
     }
 
