@@ -32,17 +32,40 @@ public struct JSONPrinter: Sendable {
         self.palette = palette
     }
 
+    /// Pretty layout indents at most this many levels (deep enough for every qemu-ga reply,
+    /// `guest-get-fsinfo`'s PCI addresses sit at level 5). A container whose members would
+    /// sit deeper is printed compact on one line, so that deep nesting cannot multiply the
+    /// size of the output: uncoloured, a value of n bytes of compact JSON prints in fewer
+    /// than 10n bytes.
+    public static let indentLimit = 6
+
     /// The value as UTF-8 text, without a trailing newline.
     public func bytes(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        write(value, indent: 0, into: &out)
+        var keep = Keep()
+        write(value, indent: 0, into: &out, drain: &keep)
         return out
     }
 
     /// The value as a string, without a trailing newline.
     public func string(_ value: JSONValue) -> String {
         String(decoding: bytes(value), as: UTF8.self)
+    }
+
+    /// Prints `value` followed by `terminator`, handing the text to `sink` in pieces of
+    /// about `chunkSize` bytes (more only for a longer single string), so that printing
+    /// holds a bounded buffer however large the whole text is.
+    public func write<Failure: Error>(
+        _ value: JSONValue, terminator: [UInt8] = [], chunkSize: Int = 1 << 16,
+        to sink: @escaping ([UInt8]) throws(Failure) -> Void
+    ) throws(Failure) {
+        var out: [UInt8] = []
+        out.reserveCapacity(max(256, min(chunkSize, 1 << 20)) + 256)
+        var stream = Stream(chunkSize: chunkSize, sink: sink)
+        try write(value, indent: 0, into: &out, drain: &stream)
+        out.append(contentsOf: terminator)
+        if !out.isEmpty { try sink(out) }
     }
 
     private func colored(_ color: KeyPath<Palette, String>, _ out: inout [UInt8], _ body: (inout [UInt8]) -> Void) {
@@ -57,7 +80,7 @@ public struct JSONPrinter: Sendable {
         out.append(contentsOf: repeatElement(0x20, count: indent * 2))
     }
 
-    private func write(_ value: JSONValue, indent: Int, into out: inout [UInt8]) {
+    private func write<D: Drain>(_ value: JSONValue, indent: Int, into out: inout [UInt8], drain: inout D) throws(D.Failure) {
         switch value {
         case .null:
             colored(\.null, &out) { $0.append(contentsOf: "null".utf8) }
@@ -69,26 +92,31 @@ public struct JSONPrinter: Sendable {
             colored(\.string, &out) { JSONPrinter.writeString(s, into: &$0) }
         case .array(let elements):
             guard !elements.isEmpty else { return out.append(contentsOf: "[]".utf8) }
+            // Past the indent limit the rest of this subtree stays on one line.
+            let expand = layout == .pretty && indent < JSONPrinter.indentLimit
             out.append(UInt8(ascii: "["))
             for (n, element) in elements.enumerated() {
                 if n > 0 { out.append(contentsOf: layout == .spaced ? [0x2C, 0x20] : [0x2C]) }
-                if layout == .pretty { newline(indent + 1, &out) }
-                write(element, indent: indent + 1, into: &out)
+                if expand { newline(indent + 1, &out) }
+                try write(element, indent: indent + 1, into: &out, drain: &drain)
+                try drain.take(&out)
             }
-            if layout == .pretty { newline(indent, &out) }
+            if expand { newline(indent, &out) }
             out.append(UInt8(ascii: "]"))
         case .object(let object):
             guard !object.isEmpty else { return out.append(contentsOf: "{}".utf8) }
+            let expand = layout == .pretty && indent < JSONPrinter.indentLimit
             out.append(UInt8(ascii: "{"))
             for (n, member) in object.members.enumerated() {
                 if n > 0 { out.append(contentsOf: layout == .spaced ? [0x2C, 0x20] : [0x2C]) }
-                if layout == .pretty { newline(indent + 1, &out) }
+                if expand { newline(indent + 1, &out) }
                 colored(\.key, &out) { JSONPrinter.writeString(member.key, into: &$0) }
                 out.append(UInt8(ascii: ":"))
-                if layout != .compact { out.append(0x20) }
-                write(member.value, indent: indent + 1, into: &out)
+                if layout == .spaced || expand { out.append(0x20) }
+                try write(member.value, indent: indent + 1, into: &out, drain: &drain)
+                try drain.take(&out)
             }
-            if layout == .pretty { newline(indent, &out) }
+            if expand { newline(indent, &out) }
             out.append(UInt8(ascii: "}"))
         }
     }
@@ -127,6 +155,29 @@ public struct JSONPrinter: Sendable {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// What the printer does with its buffer after each member of a container.
+private protocol Drain {
+    associatedtype Failure: Error
+    mutating func take(_ out: inout [UInt8]) throws(Failure)
+}
+
+/// Keeps everything in the buffer: `bytes`, and qgad's replies.
+private struct Keep: Drain {
+    @inline(__always) func take(_ out: inout [UInt8]) {}
+}
+
+/// Hands the buffer on whenever it holds a chunk.
+private struct Stream<Failure: Error>: Drain {
+    let chunkSize: Int
+    let sink: ([UInt8]) throws(Failure) -> Void
+
+    mutating func take(_ out: inout [UInt8]) throws(Failure) {
+        guard out.count >= chunkSize else { return }
+        try sink(out)
+        out.removeAll(keepingCapacity: true)
     }
 }
 

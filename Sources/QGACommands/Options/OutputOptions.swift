@@ -45,7 +45,7 @@ struct OutputOptions: ParsableArguments {
         if raw {
             try Console.out((Console.isTerminal(1) ? Console.terminalSafe(reply.raw) : reply.raw) + [0x0A])
         } else if case .success(let value, _) = reply.incoming {
-            try Console.out(printer.bytes(value) + [0x0A])
+            try Console.print(value, with: printer)
         }
     }
 }

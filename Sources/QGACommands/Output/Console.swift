@@ -3,12 +3,28 @@ import QGAProtocol
 
 /// Where results and diagnostics go: results to stdout, diagnostics to stderr.
 enum Console {
-    /// Writes bytes to stdout. A reader that went away (EPIPE) ends the output quietly;
-    /// any other failure (a full disk) is an error, so that no output is lost silently.
-    static func out(_ bytes: [UInt8]) throws {
+    /// Writes bytes to stdout. A reader that went away (EPIPE) ends the output quietly and
+    /// returns false; any other failure (a full disk) is an error, so that no output is lost
+    /// silently.
+    @discardableResult
+    static func out(_ bytes: [UInt8]) throws -> Bool {
         let code = write(fd: 1, bytes)
         guard code == 0 || code == EPIPE else {
             throw CommandFailure(code: ExitCodes.operationFailed, message: "cannot write the output: \(String(cString: strerror(code)))")
+        }
+        return code == 0
+    }
+
+    /// Prints a JSON value and a newline to stdout as the printer produces it, through a
+    /// bounded buffer: a large reply never exists twice over as text in memory.
+    static func print(_ value: JSONValue, with printer: JSONPrinter) throws {
+        struct ReaderGone: Error {}
+        do {
+            try printer.write(value, terminator: [0x0A]) { chunk in
+                guard try out(chunk) else { throw ReaderGone() }
+            }
+        } catch is ReaderGone {
+            return
         }
     }
 
