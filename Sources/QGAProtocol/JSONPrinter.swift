@@ -1,8 +1,9 @@
 /// Writes JSON values as text: pretty (2-space indent, as `jq` and `python -m json.tool`
 /// show it) or compact (one line, no spaces). Key order and number text are kept.
 ///
-/// Control characters in strings are always escaped, C1 controls and DEL included, so a
-/// hostile guest cannot put terminal escape sequences on the user's screen.
+/// Control characters in strings are always escaped, C1 controls, DEL, line separators and
+/// bidirectional controls included, so that a hostile guest can put neither terminal escape
+/// sequences nor text that displays differently from what it is on the user's screen.
 public struct JSONPrinter: Sendable {
     public enum Layout: Sendable {
         /// Indented over several lines, `"key": value`.
@@ -121,8 +122,8 @@ public struct JSONPrinter: Sendable {
         }
     }
 
-    /// Writes `s` as a quoted JSON string; escapes quotes, backslashes, C0 and C1 controls
-    /// and DEL, and passes every other character through as UTF-8.
+    /// Writes `s` as a quoted JSON string; escapes quotes, backslashes and every character
+    /// `isUnsafe` names, and passes every other character through as UTF-8.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Fast path for the common case, long base64 payloads included: printable ASCII
@@ -136,25 +137,55 @@ public struct JSONPrinter: Sendable {
             return
         }
         for scalar in s.unicodeScalars {
-            let v = scalar.value
-            switch v {
+            switch scalar.value {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
             case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0x00..<0x20, 0x7F..<0xA0:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(v >> 4)], hex[Int(v & 0xF)]])
-            case 0x20..<0x7F:
-                out.append(UInt8(v))
-            default:
-                UTF8.encode(scalar) { out.append($0) }
+            case 0x20..<0x7F: out.append(UInt8(scalar.value))
+            default: writeCharacter(scalar, into: &out)
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Writes `text` unquoted, with every character `isUnsafe` names escaped as in a JSON
+    /// string (`\n`, `\u001b`, `\u202e`): how text from a guest reaches a terminal.
+    public static func writeEscapingUnsafe(_ text: String, into out: inout [UInt8]) {
+        for scalar in text.unicodeScalars { writeCharacter(scalar, into: &out) }
+    }
+
+    /// True for characters that act on a terminal or change how the text around them reads:
+    /// C0 controls (line breaks included), DEL, C1 controls, the Unicode line and paragraph
+    /// separators, and the bidirectional controls (U+061C, U+200E, U+200F, U+202A to U+202E,
+    /// U+2066 to U+2069), which can make a line display in another order than it is written.
+    @inline(__always)
+    public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        if v < 0x20 { return true }
+        if v < 0x7F { return false }
+        if v < 0xA0 { return true }
+        switch v {
+        case 0x061C, 0x200E, 0x200F, 0x2028...0x202E, 0x2066...0x2069: return true
+        default: return false
+        }
+    }
+
+    /// One character, escaped when `isUnsafe` says so and as UTF-8 otherwise.
+    private static func writeCharacter(_ scalar: Unicode.Scalar, into out: inout [UInt8]) {
+        guard isUnsafe(scalar) else { return UTF8.encode(scalar) { out.append($0) } }
+        let v = scalar.value
+        switch v {
+        case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+        case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+        case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+        case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+        case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+        default:
+            // Every unsafe character is in the BMP, so four hex digits hold it.
+            let hex = Array("0123456789abcdef".utf8)
+            out.append(contentsOf: [
+                0x5C, UInt8(ascii: "u"), hex[Int(v >> 12 & 0xF)], hex[Int(v >> 8 & 0xF)], hex[Int(v >> 4 & 0xF)], hex[Int(v & 0xF)],
+            ])
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 import QGAProtocol
 import Testing
 
-/// The printer against hostile values: deep nesting must not multiply the output, and
-/// printing must stream.
+/// The printer against hostile values: deep nesting must not multiply the output, printing
+/// must stream, and nothing in a string may act on a terminal or reorder a line.
 @Suite struct JSONPrinterSafetyTests {
     /// `inner` wrapped in `depth` single-element arrays.
     static func nested(_ inner: JSONValue, depth: Int) -> JSONValue {
@@ -81,5 +81,36 @@ import Testing
             }
         }
         #expect(calls == 1)
+    }
+
+    static let bidiControls: [UInt32] = [0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069]
+
+    @Test func bidiControlsAndLineSeparatorsAreEscaped() throws {
+        for v in Self.bidiControls + [0x2028, 0x2029] {
+            let scalar = try #require(Unicode.Scalar(v))
+            let text = "evil" + String(Character(scalar)) + "txt"
+            let hex = String(v, radix: 16)
+            let escaped = "evil\\u" + String(repeating: "0", count: 4 - hex.count) + hex + "txt"
+            for printer in [JSONPrinter(), JSONPrinter(layout: .compact), JSONPrinter(layout: .spaced)] {
+                let printed = printer.string(.object([text: .string(text)]))
+                #expect(!printed.unicodeScalars.contains(scalar), "U+\(hex)")
+                #expect(printed.contains("\"\(escaped)\""), "U+\(hex): \(printed)")
+                #expect(try JSONParser.parse(printed) == .object([text: .string(text)]))
+            }
+        }
+    }
+
+    @Test func escapingUnsafeTextLeavesOrdinaryTextAlone() {
+        var out: [UInt8] = []
+        JSONPrinter.writeEscapingUnsafe("a\nqga: b\r\t\u{1B}[2J\u{9B}\u{202E}c \"héllo\" \\ 😀", into: &out)
+        #expect(String(decoding: out, as: UTF8.self) == #"a\nqga: b\r\t\u001b[2J\u009b\u202ec "héllo" \ 😀"#)
+    }
+
+    @Test func unsafeCharacters() throws {
+        let unsafe: [UInt32] = Array(0..<0x20) + Array(0x7F..<0xA0) + Self.bidiControls + [0x2028, 0x2029]
+        for v in unsafe { #expect(JSONPrinter.isUnsafe(try #require(Unicode.Scalar(v))), "U+\(String(v, radix: 16))") }
+        for v: UInt32 in [0x20, 0x41, 0x7E, 0xA0, 0xE9, 0x061B, 0x200D, 0x2027, 0x202F, 0x2065, 0x206A, 0xFEFF, 0x1F600] {
+            #expect(!JSONPrinter.isUnsafe(try #require(Unicode.Scalar(v))), "U+\(String(v, radix: 16))")
+        }
     }
 }
