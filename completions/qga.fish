@@ -104,7 +104,7 @@ complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga e
 complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" timeout' -l 'timeout' -d 'Seconds to wait for the command\'s reply (default: 30; 600 for fsfreeze and fstrim; 3 for commands that reply only on error, such as guest-shutdown).' -rfka ''
 complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" max-reply-size' -l 'max-reply-size' -d 'Largest reply accepted, in bytes; K, M and G suffixes allowed (qemu-ga sends up to 64M).' -rfka ''
 complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" compact' -l 'compact' -d 'Print the result on one line (for scripts).'
-complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" raw' -l 'raw' -d 'Print the agent\'s reply exactly as received, error replies included.'
+complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" raw' -l 'raw' -d 'Print the agent\'s reply exactly as received, error replies included (on a terminal, with control characters, line breaks and bidi controls escaped).'
 complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" color' -l 'color' -d 'Colour JSON output: auto (on a terminal, unless NO_COLOR is set), always, or never.' -rfka 'auto always never'
 complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" args' -l 'args' -d 'Command arguments as one JSON object.' -rfka ''
 complete -c 'qga' -n '__qga_should_offer_completions_for_flags_or_options "qga exec" version' -l 'version' -d 'Show the version.'

@@ -15,7 +15,7 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Print the result on one line (for scripts).")
     var compact = false
 
-    @Flag(help: "Print the agent's reply exactly as received, error replies included.")
+    @Flag(help: "Print the agent's reply exactly as received, error replies included (on a terminal, with control characters, line breaks and bidi controls escaped).")
     var raw = false
 
     @Option(help: "Colour JSON output: auto (on a terminal, unless NO_COLOR is set), always, or never.")
@@ -38,14 +38,15 @@ struct OutputOptions: ParsableArguments {
         return JSONPrinter(layout: compact ? .compact : .pretty, palette: useColor ? JSONPrinter.Palette() : nil)
     }
 
-    /// Prints a command's result, or the raw reply with `--raw` (on a terminal with its
-    /// C1 controls escaped, like every other output).
+    /// Prints a command's result, or the raw reply with `--raw`: byte for byte into a pipe
+    /// or file, which is what scripts need, and escaped on a terminal, where a guest's
+    /// control characters, line breaks and bidi controls must not act.
     func print(_ reply: Reply?) throws {
         guard let reply else { return }
         if raw {
             try Console.out((Console.isTerminal(1) ? Console.terminalSafe(reply.raw) : reply.raw) + [0x0A])
         } else if case .success(let value, _) = reply.incoming {
-            try Console.out(printer.bytes(value) + [0x0A])
+            try Console.print(value, with: printer)
         }
     }
 }
