@@ -20,15 +20,23 @@ public final class AgentProcess: @unchecked Sendable {
     /// Where Debian puts qemu-ga.
     public static let qemuGACandidates = ["/usr/sbin/qemu-ga", "/usr/bin/qemu-ga"]
 
-    public init(_ kind: AgentKind, _ extraArguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// `executable` replaces the agent's usual executable (for example a static qgad); a
+    /// `launcher` runs first and ends by exec'ing the agent command appended to it (for
+    /// example `unshare -m ... sh -c '...; exec "$@"' sh`), so `pid` is still the agent's.
+    public init(
+        _ kind: AgentKind, _ extraArguments: [String] = [], environment: [String: String] = [:], executable: String? = nil,
+        launcher: [String] = []
+    ) throws {
         let binary: String
-        switch kind {
-        case .qemuGA:
+        switch (kind, executable) {
+        case (_, let executable?):
+            binary = executable
+        case (.qemuGA, nil):
             guard let path = AgentProcess.qemuGACandidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
                 throw MissingTool("qemu-ga is not installed: apt-get install qemu-guest-agent")
             }
             binary = path
-        case .qgad:
+        case (.qgad, nil):
             binary = try Binaries.path("qgad")
         }
         self.kind = kind
@@ -38,9 +46,9 @@ public final class AgentProcess: @unchecked Sendable {
         var env = environment
         // Neither agent may read the machine's own config file during tests.
         if env["QGA_CONF"] == nil { env["QGA_CONF"] = directory.path + "/none.conf" }
-        pid = try spawnDetached(
-            binary, ["-m", "unix-listen", "-p", socketPath, "-t", directory.path, "-f", directory.path + "/agent.pid"] + extraArguments,
-            environment: env, log: log)
+        let command = [binary, "-m", "unix-listen", "-p", socketPath, "-t", directory.path, "-f", directory.path + "/agent.pid"] + extraArguments
+        let argv = launcher + command
+        pid = try spawnDetached(argv[0], Array(argv.dropFirst()), environment: env, log: log)
         try waitForSocket(socketPath, pid: pid, log: log)
     }
 

@@ -198,4 +198,42 @@ struct VMLibvirtFeatureTests {
         }
         #expect(status?["exitcode"] == 0, "root's password was not set: \(String(describing: status))")
     }
+
+    /// libvirt's ssh key calls for the guest's `guest` user (home /home/guest, no ~/.ssh at
+    /// boot). virsh splits a key file on newlines and sends the empty string after the last
+    /// one too, which qemu-ga accepts.
+    @Test func userSSHKeys() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (k1, k2, k3) = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK1 k1@host", "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQk2 k2@host", "ssh-ed25519 AAAAk3 k3")
+        try "\(k1)\n\(k2)\n".write(toFile: dir.path + "/both", atomically: false, encoding: .utf8)
+        try "\(k3)\n".write(toFile: dir.path + "/third", atomically: false, encoding: .utf8)
+        try "\(k1)\n".write(toFile: dir.path + "/first", atomically: false, encoding: .utf8)
+        // virsh 9.0 prints the keys in the agent's order (qemu-ga's: last line first) with no
+        // separator between them.
+        func listed() throws -> String {
+            try virsh(["get-user-sshkeys", bed.domain, "guest"]).stdoutText.trimmingCharacters(in: .newlines)
+        }
+
+        _ = try virsh(["set-user-sshkeys", bed.domain, "guest", "--file", dir.path + "/both", "--reset"])
+        #expect(try listed() == k2 + k1)
+        _ = try virsh(["set-user-sshkeys", bed.domain, "guest", "--file", dir.path + "/third"])
+        #expect(try listed() == k3 + k2 + k1)
+        _ = try virsh(["set-user-sshkeys", bed.domain, "guest", "--remove", "--file", dir.path + "/first"])
+        #expect(try listed() == k3 + k2)
+
+        // ~/.ssh was made for the user, 0700, and the file is theirs, 0600.
+        let started = try Binaries.qga([
+            "exec", bed.directSocket, "guest-exec", "path=/bin/busybox", "capture-output:=true", "--compact",
+            #"arg:=["stat","-c","%n %u:%g %a","/home/guest/.ssh","/home/guest/.ssh/authorized_keys"]"#,
+        ])
+        let pid = try #require(try JSONParser.parse(started.stdout)["pid"]?.number?.text)
+        var status: JSONValue?
+        _ = try bed.eventually(10) {
+            status = try JSONParser.parse(try Binaries.qga(["exec", bed.directSocket, "guest-exec-status", "pid:=\(pid)", "--compact"]).stdout)
+            return status?["exited"] == true
+        }
+        let output = status?["out-data"]?.string.flatMap { Base64.decode($0) }.map { String(decoding: $0, as: UTF8.self) }
+        #expect(output == "/home/guest/.ssh 1000:1000 700\n/home/guest/.ssh/authorized_keys 1000:1000 600\n", "\(String(describing: status))")
+    }
 }

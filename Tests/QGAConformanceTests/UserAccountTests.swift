@@ -1,0 +1,294 @@
+import Foundation
+import Glibc
+import QGAProtocol
+import QGATestSupport
+import Testing
+
+/// A guest user for the ssh and user commands: a passwd file naming `qgatest`, whose home
+/// is in a temporary directory, bind-mounted over /etc/passwd (with a chosen
+/// nsswitch.conf) in a private mount namespace that only the agent sees. Needs root.
+private final class FakeGuestUser {
+    static let name = "qgatest"
+    static let uid: uid_t = 4242
+
+    let directory: TemporaryDirectory
+    var home: String { directory.path + "/home" }
+    var ssh: String { home + "/.ssh" }
+    var keys: String { ssh + "/authorized_keys" }
+    /// A root-only file outside the user's reach, for links to point at.
+    var secret: String { directory.path + "/secret" }
+    static let secretText = "root:$6$secret:19000:0:99999:7:::\n"
+
+    init(nsswitch: String = "files") throws {
+        directory = try TemporaryDirectory("qga-user")
+        chmod(directory.path, 0o755)
+        let passwd = (try String(contentsOfFile: "/etc/passwd", encoding: .utf8))
+            .split(separator: "\n").filter { !$0.hasPrefix(FakeGuestUser.name + ":") }.joined(separator: "\n")
+            + "\n\(FakeGuestUser.name):x:\(FakeGuestUser.uid):\(FakeGuestUser.uid)::\(home):/bin/sh\n"
+        try passwd.write(toFile: directory.path + "/passwd", atomically: false, encoding: .utf8)
+        try "passwd: \(nsswitch)\ngroup: files\nshadow: files\n".write(toFile: directory.path + "/nsswitch.conf", atomically: false, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: false)
+        chown(home, FakeGuestUser.uid, FakeGuestUser.uid)
+        try FakeGuestUser.secretText.write(toFile: secret, atomically: false, encoding: .utf8)
+        chmod(secret, 0o600)
+    }
+
+    deinit { directory.remove() }
+
+    /// Runs an agent in its own mount namespace with this passwd and nsswitch.conf.
+    func agent(_ kind: AgentKind, executable: String? = nil, environment: [String: String] = [:]) throws -> AgentProcess {
+        let script = #"mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/nsswitch.conf && shift 2 && exec "$@""#
+        let launcher = ["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script, "sh",
+                        directory.path + "/passwd", directory.path + "/nsswitch.conf"]
+        return try AgentProcess(kind, environment: environment, executable: executable, launcher: launcher)
+    }
+
+    /// Makes ~/.ssh as the user would, optionally with `text` as authorized_keys.
+    func makeSSH(keys text: String? = nil) throws {
+        try FileManager.default.createDirectory(atPath: ssh, withIntermediateDirectories: true)
+        chown(ssh, FakeGuestUser.uid, FakeGuestUser.uid)
+        if let text {
+            try text.write(toFile: keys, atomically: false, encoding: .utf8)
+            chown(keys, FakeGuestUser.uid, FakeGuestUser.uid)
+        }
+    }
+
+    /// The secret is as it was: same bytes, root's, 0600, a regular file.
+    func secretIsUntouched() -> Bool {
+        var info = stat()
+        guard lstat(secret, &info) == 0 else { return false }
+        let text = try? String(contentsOfFile: secret, encoding: .utf8)
+        return text == FakeGuestUser.secretText && info.st_uid == 0 && info.st_mode & 0o7777 == 0o600
+            && info.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// A request's reply and the files after it, with this user's temporary path as `TMP`.
+    func outcome(of request: String, _ client: RawClient) -> String {
+        let reply = client.call(request).map { String(describing: $0) } ?? "no reply"
+        return (reply + "\n" + snapshot()).replacingOccurrences(of: directory.path, with: "TMP")
+    }
+
+    /// What a test compares between agents: the file's bytes, mode and owner, and ~/.ssh's.
+    func snapshot() -> String {
+        func describe(_ path: String) -> String {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { return "absent" }
+            return "mode \(String(info.st_mode, radix: 8)) owner \(info.st_uid):\(info.st_gid)"
+        }
+        let bytes = FileManager.default.contents(atPath: keys).map { Array($0) } ?? []
+        return ".ssh \(describe(ssh)); keys \(describe(keys)) \(bytes)"
+    }
+}
+
+private func request(_ command: String, _ arguments: String) -> String {
+    #"{"execute":"\#(command)","arguments":\#(arguments)}"#
+}
+
+private let user = FakeGuestUser.name
+private let runsAsRoot = getuid() == 0
+
+/// Users and authorized keys, qgad beside qemu-ga, with fake users in private mount
+/// namespaces (root only: bind mounts and files owned by another uid).
+@Suite(.enabled(if: runsAsRoot, "needs root for private mount namespaces"))
+struct UserAccountTests {
+    // MARK: qemu-ga's behaviour, compared request by request
+
+    /// The requests libvirt sends for `virsh set-user-sshkeys` (the key file split on
+    /// newlines, so a trailing empty key), `--reset`, `--remove` and `get-user-sshkeys`,
+    /// plus keys qemu-ga refuses; replies and the resulting file must match qemu-ga's.
+    @Test func authorizedKeysAsQemuGAKeepsThem() throws {
+        let steps = [
+            request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["ssh-ed25519 AAAA k4",""]}"#),
+            request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
+            request("guest-ssh-remove-authorized-keys", #"{"username":"\#(user)","keys":["ssh-rsa AAAA k1","",""]}"#),
+            request("guest-ssh-add-authorized-keys", ##"{"username":"\##(user)","keys":["#comment"]}"##),
+            request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["a\nb"]}"#),
+            request("guest-ssh-remove-authorized-keys", ##"{"username":"\##(user)","keys":["#x"]}"##),
+            request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
+            request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k5","k6",""],"reset":true}"#),
+            request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
+            request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":[],"reset":true}"#),
+            request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
+        ]
+        var outcomes: [AgentKind: [String]] = [:]
+        for kind in AgentKind.allCases {
+            let guest = try FakeGuestUser()
+            try guest.makeSSH(keys: "ssh-rsa AAAA k1\n# a comment\n  ssh-ed25519 AAAA k2  \n\nssh-ed25519 AAAA k3\n")
+            let agent = try guest.agent(kind)
+            let client = try agent.connect()
+            outcomes[kind] = steps.map { guest.outcome(of: $0, client) }
+        }
+        for (index, step) in steps.enumerated() {
+            #expect(outcomes[.qgad]?[index] == outcomes[.qemuGA]?[index], "\(step)")
+        }
+    }
+
+    /// A missing ~/.ssh (created 0700 by add), a missing file, an unknown user, and a
+    /// password for an unknown user: qemu-ga's replies and files.
+    @Test func missingFilesAndUnknownUsersAsQemuGA() throws {
+        let steps = [
+            request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
+            request("guest-ssh-remove-authorized-keys", #"{"username":"\#(user)","keys":["k"]}"#),
+            request("guest-ssh-get-authorized-keys", #"{"username":"nosuchuser"}"#),
+            request("guest-ssh-get-authorized-keys", #"{"username":"0"}"#),
+            request("guest-ssh-get-authorized-keys", #"{"username":""}"#),
+            request("guest-ssh-add-authorized-keys", #"{"username":"nosuchuser","keys":[""]}"#),
+            request("guest-ssh-remove-authorized-keys", #"{"username":"nosuchuser","keys":[]}"#),
+            request("guest-set-user-password", #"{"username":"nosuchuser","password":"c2VjcmV0","crypted":false}"#),
+            request("guest-set-user-password", #"{"username":"no:such","password":"c2VjcmV0","crypted":false}"#),
+            request("guest-set-user-password", #"{"username":"nosuchuser","password":"YQpi","crypted":false}"#),
+            request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
+            request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
+        ]
+        var outcomes: [AgentKind: [String]] = [:]
+        for kind in AgentKind.allCases {
+            let guest = try FakeGuestUser()
+            let agent = try guest.agent(kind)
+            let client = try agent.connect()
+            outcomes[kind] = steps.map { guest.outcome(of: $0, client) }
+        }
+        for (index, step) in steps.enumerated() {
+            #expect(outcomes[.qgad]?[index] == outcomes[.qemuGA]?[index], "\(step)")
+        }
+    }
+
+    // MARK: root never goes through what the user controls
+
+    /// authorized_keys, or ~/.ssh itself, as a link to a root-only file: nothing is read
+    /// from it or written through it, and its owner and mode stay.
+    @Test func symbolicLinksAreNotFollowed() throws {
+        let guest = try FakeGuestUser()
+        try guest.makeSSH()
+        symlink(guest.secret, guest.keys)
+        let agent = try guest.agent(.qgad)
+        let client = try agent.connect()
+        for step in [
+            request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
+            request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
+            request("guest-ssh-remove-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
+        ] {
+            let desc = client.call(step)?["error"]?["desc"]?.string
+            #expect(desc == "failed to read '\(guest.keys)': 'authorized_keys' is a symbolic link, not followed", "\(step)")
+            #expect(guest.secretIsUntouched())
+        }
+        // A reset does not read: the link itself is replaced by the user's own file.
+        #expect(client.call(request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k1"],"reset":true}"#))?["return"] == .object([:]))
+        #expect(guest.secretIsUntouched())
+        #expect(guest.snapshot().hasPrefix(".ssh mode 40755 owner 4242:4242; keys mode 100600 owner 4242:4242 [107, 49]"))
+
+        // ~/.ssh as a link to a root-only directory.
+        try FileManager.default.removeItem(atPath: guest.ssh)
+        let rootDir = guest.directory.path + "/rootssh"
+        try FileManager.default.createDirectory(atPath: rootDir, withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: rootDir + "/authorized_keys", withDestinationPath: guest.secret)
+        symlink(rootDir, guest.ssh)
+        let desc = client.call(request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k2"],"reset":true}"#))?["error"]?["desc"]?.string
+        #expect(desc == "failed to create directory '\(guest.ssh)': '.ssh' is a symbolic link, not followed")
+        #expect(client.call(request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#))?["error"] != nil)
+        #expect(guest.secretIsUntouched())
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: rootDir)) == ["authorized_keys"])
+    }
+
+    /// The temporary name qgad used to write (`authorized_keys.qgad-tmp`) planted as a link
+    /// to a root-only file: the write goes elsewhere and leaves nothing behind.
+    @Test func temporaryFileIsUniqueAndNotFollowed() throws {
+        let guest = try FakeGuestUser()
+        try guest.makeSSH(keys: "k0\n")
+        symlink(guest.secret, guest.keys + ".qgad-tmp")
+        let agent = try guest.agent(.qgad)
+        let client = try agent.connect()
+        #expect(client.call(request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#))?["return"] == .object([:]))
+        #expect(guest.secretIsUntouched())
+        #expect(FileManager.default.contents(atPath: guest.keys) == Data("k0\n\nk1".utf8))
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: guest.ssh).sorted()) == ["authorized_keys", "authorized_keys.qgad-tmp"])
+    }
+
+    /// A hard link to a root-only file is not the user's to read.
+    @Test func hardLinkToAnotherUsersFileIsRefused() throws {
+        let guest = try FakeGuestUser()
+        try guest.makeSSH()
+        #expect(link(guest.secret, guest.keys) == 0)
+        let agent = try guest.agent(.qgad)
+        let client = try agent.connect()
+        let desc = client.call(request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#))?["error"]?["desc"]?.string
+        #expect(desc == "failed to read '\(guest.keys)': 'authorized_keys' has other hard links and belongs to another user")
+        #expect(guest.secretIsUntouched())
+    }
+
+    /// A FIFO or a device as authorized_keys: an error at once, and the agent still serves.
+    @Test func fifoOrDeviceIsRefusedWithoutBlocking() throws {
+        for makeNode in [{ (path: String) in mkfifo(path, 0o600) }, { (path: String) in mknod(path, S_IFCHR | 0o600, (1 << 8) | 3) }] {
+            let guest = try FakeGuestUser()
+            try guest.makeSSH()
+            #expect(makeNode(guest.keys) == 0)
+            let agent = try guest.agent(.qgad)
+            let client = try agent.connect()
+            for step in [
+                request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
+                request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
+                request("guest-ssh-remove-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
+            ] {
+                let desc = client.call(step, timeout: 5)?["error"]?["desc"]?.string
+                #expect(desc == "failed to read '\(guest.keys)': 'authorized_keys' is not a regular file", "\(step)")
+            }
+            #expect(client.call(#"{"execute":"guest-ping"}"#)?["return"] == .object([:]))
+        }
+    }
+
+    // MARK: user lookup
+
+    /// qgad asks the guest's `getent` (so NSS modules resolve users, as for qemu-ga) and
+    /// falls back to /etc/passwd when getent answers nothing useful or not in time.
+    @Test func usersComeFromGetentThenPasswd() throws {
+        let guest = try FakeGuestUser()
+        let bin = guest.directory.path + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: false)
+        func fakeGetent(_ body: String) throws {
+            try "#!/bin/sh\n\(body)\n".write(toFile: bin + "/getent", atomically: false, encoding: .utf8)
+            chmod(bin + "/getent", 0o755)
+        }
+        let environment = ["PATH": bin + ":/usr/sbin:/usr/bin:/sbin:/bin"]
+        let get = { (name: String) in request("guest-ssh-get-authorized-keys", #"{"username":"\#(name)"}"#) }
+
+        // A user only the name service knows (as from sss or ldap).
+        try fakeGetent(#"[ "$2" = ldapuser ] && echo "ldapuser:*:5000:5000::/no/ldap/home:/bin/sh" && exit 0; exit 2"#)
+        do {
+            let agent = try guest.agent(.qgad, environment: environment)
+            let client = try agent.connect()
+            #expect(client.call(get("ldapuser"))?["error"]?["desc"]?.string?.hasPrefix("failed to read '/no/ldap/home/.ssh/authorized_keys'") == true)
+            #expect(client.call(get(user))?["error"]?["desc"]?.string?.hasPrefix("failed to read '\(guest.keys)'") == true)
+            #expect(client.call(get("nosuchuser"))?["error"]?["desc"]?.string == "failed to lookup user 'nosuchuser': Success")
+        }
+        // Another user's entry, endless output, or a getent that hangs: /etc/passwd decides.
+        for body in ["echo root:x:0:0::/root:/bin/sh", "exec yes \(user):x:0:0::/root:/bin/sh", "exec sleep 60"] {
+            try fakeGetent(body)
+            let agent = try guest.agent(.qgad, environment: environment)
+            let client = try agent.connect()
+            let started = Date()
+            #expect(client.call(get(user), timeout: 20)?["error"]?["desc"]?.string?.hasPrefix("failed to read '\(guest.keys)'") == true, "\(body)")
+            #expect(Date().timeIntervalSince(started) < 15)
+        }
+    }
+
+    /// The static qgad (`QGA_STATIC_QGAD`, exported by scripts/test) with several
+    /// nsswitch.conf: an unknown user gets qemu-ga's error, a known one is found, and the
+    /// agent lives (glibc's static getpwnam loaded `systemd` and crashed it).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["QGA_STATIC_QGAD"] != nil, "QGA_STATIC_QGAD is not set: scripts/test sets it to the static qgad"))
+    func staticQgadResolvesUsersWithAnyNSSwitch() throws {
+        let executable = ProcessInfo.processInfo.environment["QGA_STATIC_QGAD"] ?? ""
+        for nsswitch in ["files", "files systemd", "compat", "files sss", "sss files ldap"] {
+            let guest = try FakeGuestUser(nsswitch: nsswitch)
+            try guest.makeSSH(keys: "k1\n")
+            let agent = try guest.agent(.qgad, executable: executable)
+            let client = try agent.connect()
+            let unknown = client.call(request("guest-ssh-get-authorized-keys", #"{"username":"nosuchuser"}"#))
+            #expect(unknown?["error"]?["desc"]?.string == "failed to lookup user 'nosuchuser': Success", "\(nsswitch)")
+            let known = client.call(request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#))
+            #expect(known?["return"]?["keys"] == .array(["k1"]), "\(nsswitch)")
+            let password = client.call(request("guest-set-user-password", #"{"username":"nosuchuser","password":"c2VjcmV0","crypted":false}"#))
+            #expect(password?["error"]?["desc"]?.string == "child process has failed to set user password", "\(nsswitch)")
+            var status: Int32 = 0
+            #expect(waitpid(agent.pid, &status, WNOHANG) == 0, "\(nsswitch): the agent died, status \(status)")
+        }
+    }
+}
