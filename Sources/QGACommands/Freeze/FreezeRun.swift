@@ -11,9 +11,14 @@ struct FreezeRun: ParsableCommand {
         discussion: """
             For storage-level snapshots (LVM, ZFS, Ceph, a SAN API): the guest's filesystems \
             are frozen while HOST-COMMAND runs, then thawed. qga thaws on every path: the \
-            command succeeds or fails; qga gets SIGINT, SIGTERM or SIGHUP; or the guest has \
-            been frozen for --max-frozen seconds (qga thaws first, then stops the command). \
-            What was frozen and for how long goes to stderr.
+            command succeeds or fails; qga gets a signal that would end it (SIGINT, SIGTERM, \
+            SIGHUP, SIGUSR1, SIGALRM and the like; also during the freeze, which is then \
+            thawed on a fresh connection at once); or the guest has been frozen for \
+            --max-frozen seconds (qga thaws first, then stops the command). qga cannot be \
+            stopped meanwhile: it ignores SIGTSTP (Ctrl-Z), SIGTTIN and SIGTTOU. When qga is \
+            the terminal's foreground job, HOST-COMMAND gets the terminal while it runs. A \
+            second signal while thawing gives up waiting for the thaw (exit 6). What was \
+            frozen and for how long goes to stderr.
 
             Exit status: the host command's; 124 when --max-frozen ran out; 128+N after \
             signal N; 6 if the thaw failed (the guest may still be frozen: it says so); \
@@ -161,18 +166,23 @@ struct FreezeRun: ParsableCommand {
             if attempt > 0 {
                 // Free the channel for the fresh connection.
                 first?.cancel()
-                if let signal = try signals.nextQuit(deadline: .after(.milliseconds(500))) {
+                if let signal = try? signals.nextQuit(deadline: .after(.milliseconds(500))) {
                     throw stillFrozen(label: label, since: frozenAt, reason: "THAW INTERRUPTED by signal \(signal) after \(attempt) failed attempt\(attempt == 1 ? "" : "s")\(last.map { " (\($0.message))" } ?? "")")
                 }
             }
             let connection = attempt == 0 ? first : nil
-            let outcome = try signals.run { () -> Result<Int, ClientError> in
-                do throws(ClientError) {
-                    if let connection { return .success(try connection.thaw(options: options)) }
-                    return .success(try self.agent.resolve(target).agent.thaw(options: options))
-                } catch {
-                    return .failure(error)
+            let outcome: Interruptible<Result<Int, ClientError>>
+            do {
+                outcome = try signals.run { () -> Result<Int, ClientError> in
+                    do throws(ClientError) {
+                        if let connection { return .success(try connection.thaw(options: options)) }
+                        return .success(try self.agent.resolve(target).agent.thaw(options: options))
+                    } catch {
+                        return .failure(error)
+                    }
                 }
+            } catch {
+                throw stillFrozen(label: label, since: frozenAt, reason: "THAW FAILED: \(error)")
             }
             switch outcome {
             case .signal(let signal):
