@@ -54,3 +54,9 @@ int qga_vsock_listen(unsigned int cid, unsigned int port) {
     }
     return fd;
 }
+
+#include <spawn.h>
+
+int qga_spawn_add_tcsetpgrp(posix_spawn_file_actions_t *actions, int fd) {
+    return posix_spawn_file_actions_addtcsetpgrp_np(actions, fd);
+}

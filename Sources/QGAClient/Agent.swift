@@ -60,9 +60,16 @@ public protocol AgentConnection: AnyObject {
 
     /// Where the agent is, for messages.
     var label: String { get }
+
+    /// Drops the connection from any thread, so that a call blocked on it fails soon and an
+    /// agent that serves one client at a time (qemu-ga, a QEMU chardev) can take the next.
+    func cancel()
 }
 
 extension AgentConnection {
+    /// Nothing to drop by default (libvirt owns its channel and serialises agent calls).
+    public func cancel() {}
+
     public func freeze(mountpoints: [String], options: CallOptions) throws(ClientError) -> Int {
         let value = mountpoints.isEmpty
             ? try call("guest-fsfreeze-freeze", options: options)

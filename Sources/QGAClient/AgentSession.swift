@@ -27,6 +27,8 @@ public final class AgentSession: AgentConnection {
 
     deinit { buffer.deallocate() }
 
+    public func cancel() { stream.cancel() }
+
     public func execute(_ request: Request, options: CallOptions) throws(ClientError) -> Reply? {
         if framer.maxMessageSize != options.maxReplySize {
             framer = Framer(maxMessageSize: options.maxReplySize)

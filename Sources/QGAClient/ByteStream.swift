@@ -1,3 +1,4 @@
+import Glibc
 import QGASystem
 
 /// A byte channel to an agent: the host end of a virtio-serial port, a vsock connection.
@@ -6,6 +7,9 @@ public protocol ByteStream: AnyObject {
     func send(_ bytes: [UInt8], deadline: Deadline) throws(ClientError)
     /// Reads what is available into `buffer`; 0 means the agent's end closed.
     func receive(into buffer: UnsafeMutableRawBufferPointer, deadline: Deadline) throws(ClientError) -> Int
+    /// Ends the conversation from any thread: a call waiting on the stream fails at once,
+    /// and the agent sees the client leave. The stream is not usable afterwards.
+    func cancel()
 }
 
 /// A unix stream socket, translating system errors into what they mean for the user.
@@ -36,6 +40,11 @@ public final class UnixStream: ByteStream {
         } catch {
             throw UnixStream.translate(error, path: path)
         }
+    }
+
+    public func cancel() {
+        // shutdown, not close: the descriptor stays valid for a thread still polling it.
+        _ = Glibc.shutdown(socket.descriptor.rawValue, Int32(SHUT_RDWR))
     }
 
     static func translate(_ error: SystemError, path: String) -> ClientError {

@@ -85,10 +85,14 @@ func withDeadline<T: Sendable>(
         done.signal()
     }
     guard done.wait(timeout: .now() + seconds) == .success, let result = box.get() else {
-        throw ClientError(.notResponding, "\(what) did not complete within \(Int(seconds.rounded(.up))) s")
+        throw ClientError(
+            .notResponding, "\(what) did not complete within \(Int(seconds.rounded(.up))) s", cause: DeadlineExceeded())
     }
     return try result.get()
 }
+
+/// The cause of a `withDeadline` failure: the call was abandoned, not answered.
+struct DeadlineExceeded: Error, Sendable {}
 
 /// Hands a result from the worker thread to the waiting one; the semaphore orders the two.
 private final class ResultBox<T: Sendable>: @unchecked Sendable {
@@ -113,16 +117,39 @@ func takeString(_ pointer: UnsafeMutablePointer<CChar>?) -> String? {
     return String(cString: pointer)
 }
 
-/// Carries a libvirt pointer out of the thread that opened it.
-struct OpaquePointerBox: @unchecked Sendable {
-    let pointer: virConnectPtr
-    init(_ pointer: virConnectPtr) { self.pointer = pointer }
+/// Carries a libvirt pointer across threads.
+struct PointerBox: @unchecked Sendable {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
 }
 
-/// A connection to a libvirt daemon; closed when released.
+/// Whether a call on a connection was abandoned at its deadline: libvirt's RPC client may
+/// then never answer anything on that connection again, closing it included.
+private final class StallFlag: @unchecked Sendable {
+    private var stalled = false
+    private let lock = DispatchSemaphore(value: 1)
+    func set() {
+        lock.wait()
+        stalled = true
+        lock.signal()
+    }
+    var isSet: Bool {
+        lock.wait()
+        defer { lock.signal() }
+        return stalled
+    }
+}
+
+/// A connection to a libvirt daemon; closed when released. Every call on it, from the
+/// opening to the closing, waits at most `callSeconds` (or its own longer deadline): a
+/// libvirtd that stops answering (qga has no keepalive, since it runs no libvirt event loop)
+/// cannot hang qga.
 public final class LibvirtConnection: @unchecked Sendable {
     let pointer: virConnectPtr
     public let uri: String
+    /// How long a call that does not involve the guest (lookups, XML, state) may take.
+    public let callSeconds: Double
+    private let stall = StallFlag()
 
     /// The URI qga uses when none is given: `LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
     public static func defaultURI(environment: (String) -> String?) -> String {
@@ -130,41 +157,69 @@ public final class LibvirtConnection: @unchecked Sendable {
         return "qemu:///system"
     }
 
-    public init(uri: String) throws(ClientError) {
+    /// How long opening a connection, and each call that does not involve the guest, may
+    /// take unless the caller says otherwise.
+    public static let defaultCallSeconds = 30.0
+
+    public init(uri: String, callSeconds: Double = LibvirtConnection.defaultCallSeconds) throws(ClientError) {
         LibvirtConnection.silenceDefaultErrorPrinter
         // A remote URI (qemu+ssh://) can stall on the network: bounded like everything else.
-        let opened = try withDeadline(seconds: LibvirtConnection.connectSeconds, "connecting to \(uri)") {
-            () -> Result<OpaquePointerBox, ClientError> in
+        let opened = try withDeadline(seconds: callSeconds, "connecting to \(uri)") {
+            () -> Result<PointerBox, ClientError> in
             guard let pointer = virConnectOpen(uri) else {
                 let error = lastError("virConnectOpen")
                 return .failure(ClientError(.unreachable, "cannot connect to libvirt at \(uri): \(error.message)", cause: error.cause))
             }
-            return .success(OpaquePointerBox(pointer))
+            return .success(PointerBox(pointer))
         }
         self.pointer = opened.pointer
         self.uri = uri
+        self.callSeconds = callSeconds
     }
 
-    deinit { virConnectClose(pointer) }
-
-    /// How long opening a connection may take.
-    static let connectSeconds = 30.0
+    deinit {
+        // Closing talks to the daemon too. After a stall it may never return, so the
+        // connection is left to the process's exit; otherwise it gets the usual deadline.
+        guard !stall.isSet else { return }
+        let box = PointerBox(pointer)
+        _ = try? withDeadline(seconds: callSeconds, "closing the connection to \(uri)") { () -> Result<Void, ClientError> in
+            virConnectClose(box.pointer)
+            return .success(())
+        }
+    }
 
     /// libvirt prints every error to stderr by default; qga reports errors itself, once.
     private static let silenceDefaultErrorPrinter: Void = {
         virSetErrorFunc(nil) { _, _ in }
     }()
 
+    /// Runs `body`, a libvirt call on this connection, on another thread, and gives up after
+    /// `seconds` (default `callSeconds`), marking the connection stalled.
+    func call<T: Sendable>(
+        _ what: String, seconds: Double? = nil, _ body: @escaping @Sendable () -> Result<T, ClientError>
+    ) throws(ClientError) -> T {
+        do {
+            return try withDeadline(seconds: seconds ?? callSeconds, what, body)
+        } catch where error.code == .notResponding && error.cause is DeadlineExceeded {
+            stall.set()
+            throw ClientError(.notResponding, "libvirt at \(uri): \(error.message)", cause: error.cause)
+        }
+    }
+
     /// Looks a domain up as virsh does: by id when numeric, then by UUID, then by name.
     public func domain(_ name: String) throws(ClientError) -> LibvirtDomain {
-        var found: virDomainPtr?
-        if let id = Int32(name), id >= 0 { found = virDomainLookupByID(pointer, id) }
-        if found == nil, name.utf8.count == 36 { found = virDomainLookupByUUIDString(pointer, name) }
-        if found == nil { found = virDomainLookupByName(pointer, name) }
-        virResetLastError()
+        let connection = PointerBox(pointer)
+        let found = try call("looking up domain '\(name)'") { () -> Result<PointerBox?, ClientError> in
+            var found: virDomainPtr?
+            if let id = Int32(name), id >= 0 { found = virDomainLookupByID(connection.pointer, id) }
+            if found == nil, name.utf8.count == 36 { found = virDomainLookupByUUIDString(connection.pointer, name) }
+            if found == nil { found = virDomainLookupByName(connection.pointer, name) }
+            virResetLastError()
+            return .success(found.map(PointerBox.init))
+        }
         guard let found else {
             throw ClientError(.unreachable, "domain '\(name)' not found on \(uri)")
         }
-        return LibvirtDomain(found, connection: self)
+        return LibvirtDomain(found.pointer, connection: self)
     }
 }

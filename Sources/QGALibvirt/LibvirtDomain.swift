@@ -26,8 +26,10 @@ public final class LibvirtDomain: @unchecked Sendable {
 
     /// The domain's live XML description.
     public func xml() throws(ClientError) -> String {
-        guard let xml = takeString(virDomainGetXMLDesc(pointer, 0)) else { throw failure("virDomainGetXMLDesc") }
-        return xml
+        try connection.call("reading the XML of \(name)") { [self] in
+            guard let xml = takeString(virDomainGetXMLDesc(pointer, 0)) else { return .failure(failure("virDomainGetXMLDesc")) }
+            return .success(xml)
+        }
     }
 
     /// What a domain is doing, as far as waiting for it is concerned.
@@ -39,29 +41,36 @@ public final class LibvirtDomain: @unchecked Sendable {
     }
 
     public func state() throws(ClientError) -> State {
-        var state: Int32 = 0
-        var reason: Int32 = 0
-        guard virDomainGetState(pointer, &state, &reason, 0) == 0 else { throw failure("virDomainGetState") }
-        switch UInt32(bitPattern: state) {
-        case VIR_DOMAIN_RUNNING.rawValue: return .running
-        case VIR_DOMAIN_SHUTOFF.rawValue: return .shutOff
-        default: return .other(state)
+        try connection.call("reading the state of \(name)") { [self] () -> Result<State, ClientError> in
+            var state: Int32 = 0
+            var reason: Int32 = 0
+            guard virDomainGetState(pointer, &state, &reason, 0) == 0 else { return .failure(failure("virDomainGetState")) }
+            switch UInt32(bitPattern: state) {
+            case VIR_DOMAIN_RUNNING.rawValue: return .success(.running)
+            case VIR_DOMAIN_SHUTOFF.rawValue: return .success(.shutOff)
+            default: return .success(.other(state))
+            }
         }
     }
 
     /// `virDomainQemuAgentCommand`: libvirt syncs with the agent itself, and waits at most
-    /// `timeoutSeconds` (never libvirt's "block" value) for the reply.
+    /// `timeoutSeconds` (never libvirt's "block" value) for the reply; qga waits for libvirt
+    /// that long plus `callSeconds` (libvirtd may first wait for the domain's job lock).
     func agentCommand(_ json: String, timeoutSeconds: Int32) throws(ClientError) -> String {
-        guard let reply = takeString(virDomainQemuAgentCommand(pointer, json, max(1, timeoutSeconds), 0)) else {
-            throw failure("virDomainQemuAgentCommand")
+        let timeout = max(1, timeoutSeconds)
+        return try connection.call("the agent command on \(name)", seconds: Double(timeout) + connection.callSeconds) {
+            [self] in
+            guard let reply = takeString(virDomainQemuAgentCommand(pointer, json, timeout, 0)) else {
+                return .failure(failure("virDomainQemuAgentCommand"))
+            }
+            return .success(reply)
         }
-        return reply
     }
 
     /// Asks the guest agent to power the guest off (`virDomainShutdownFlags`, agent mode).
     public func shutdown(acpi: Bool, deadlineSeconds: Double) throws(ClientError) {
         let flags = UInt32(acpi ? VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN.rawValue : VIR_DOMAIN_SHUTDOWN_GUEST_AGENT.rawValue)
-        try withDeadline(seconds: deadlineSeconds, "shutdown of \(name)") { [self] in
+        try connection.call("shutdown of \(name)", seconds: deadlineSeconds) { [self] in
             virDomainShutdownFlags(pointer, flags) == 0 ? .success(()) : .failure(failure("virDomainShutdownFlags"))
         }
     }
@@ -69,14 +78,14 @@ public final class LibvirtDomain: @unchecked Sendable {
     /// Asks the guest agent to reboot the guest (`virDomainReboot`, agent mode).
     public func reboot(acpi: Bool, deadlineSeconds: Double) throws(ClientError) {
         let flags = UInt32(acpi ? VIR_DOMAIN_REBOOT_ACPI_POWER_BTN.rawValue : VIR_DOMAIN_REBOOT_GUEST_AGENT.rawValue)
-        try withDeadline(seconds: deadlineSeconds, "reboot of \(name)") { [self] in
+        try connection.call("reboot of \(name)", seconds: deadlineSeconds) { [self] in
             virDomainReboot(pointer, flags) == 0 ? .success(()) : .failure(failure("virDomainReboot"))
         }
     }
 
     /// `virDomainFSFreeze`: freezes the given mount points (all when empty); returns how many.
     func fsFreeze(mountpoints: [String], deadlineSeconds: Double) throws(ClientError) -> Int {
-        try withDeadline(seconds: deadlineSeconds, "freeze of \(name)") { [self] in
+        try connection.call("freeze of \(name)", seconds: deadlineSeconds) { [self] in
             let strings = mountpoints.map { strdup($0) }
             defer { strings.forEach { free($0) } }
             var pointers = strings.map { UnsafePointer($0) }
@@ -89,7 +98,7 @@ public final class LibvirtDomain: @unchecked Sendable {
 
     /// `virDomainFSThaw`: thaws every frozen filesystem; returns how many.
     func fsThaw(deadlineSeconds: Double) throws(ClientError) -> Int {
-        try withDeadline(seconds: deadlineSeconds, "thaw of \(name)") { [self] in
+        try connection.call("thaw of \(name)", seconds: deadlineSeconds) { [self] in
             let n = virDomainFSThaw(pointer, nil, 0, 0)
             return n >= 0 ? .success(Int(n)) : .failure(failure("virDomainFSThaw"))
         }
@@ -98,7 +107,7 @@ public final class LibvirtDomain: @unchecked Sendable {
     /// Whether the agent answers right now, asked in a way that does not taint the domain
     /// (`virDomainGetTime` goes through the agent).
     public func agentAnswers(deadlineSeconds: Double) -> Bool {
-        let ok = try? withDeadline(seconds: deadlineSeconds, "agent probe") { [self] in
+        let ok = try? connection.call("agent probe", seconds: deadlineSeconds) { [self] in
             var seconds: Int64 = 0
             var nanoseconds: UInt32 = 0
             let ok = virDomainGetTime(pointer, &seconds, &nanoseconds, 0) == 0
@@ -123,7 +132,7 @@ public final class LibvirtDomain: @unchecked Sendable {
         if options.diskOnly { flags |= VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY.rawValue }
         if options.atomic { flags |= VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC.rawValue }
         let xml = "<domainsnapshot><name>\(escapeXML(name))</name></domainsnapshot>"
-        return try withDeadline(seconds: deadlineSeconds, "snapshot of \(name)") { [self, flags] in
+        return try connection.call("snapshot of \(name)", seconds: deadlineSeconds) { [self, flags] in
             guard let snapshot = virDomainSnapshotCreateXML(pointer, xml, flags) else {
                 return .failure(failure("virDomainSnapshotCreateXML"))
             }

@@ -29,7 +29,7 @@ public func resolve(
         return ResolvedTarget(agent: try connect(to: target, options: options), domain: nil)
     }
     let uri = libvirt.uri ?? LibvirtConnection.defaultURI(environment: environment)
-    let domain = try LibvirtConnection(uri: uri).domain(name)
+    let domain = try LibvirtConnection(uri: uri, callSeconds: options.libvirtSeconds).domain(name)
     let channels = AgentChannel.all(inDomainXML: try domain.xml())
     let chosen: AgentChannel
     if let wanted = libvirt.channel {
@@ -52,4 +52,10 @@ public func resolve(
         throw ClientError(.unreachable, "\(name): channel \(chosen.name) is not a unix socket qga can reach")
     }
     return ResolvedTarget(agent: try AgentSession(unixPath: path, options: options), domain: domain)
+}
+
+extension CallOptions {
+    /// How long each libvirt call that does not involve the guest (connecting, lookups,
+    /// XML, state) may take: the user's --timeout, else 30 s.
+    public var libvirtSeconds: Double { timeout?.inSeconds ?? LibvirtConnection.defaultCallSeconds }
 }

@@ -118,7 +118,7 @@ public struct TemporaryDirectory: Sendable {
 /// inherit that mask (a qemu-ga deaf to SIGTERM, a qga deaf to SIGINT).
 func spawn(
     _ pid: inout pid_t, _ executable: String, _ arguments: [String], environment: [String: String],
-    actions: inout posix_spawn_file_actions_t
+    actions: inout posix_spawn_file_actions_t, flags: Int32 = 0
 ) -> Int32 {
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
@@ -128,7 +128,7 @@ func spawn(
         argv.forEach { free($0) }
         envp.forEach { free($0) }
     }
-    return withChildSpawnAttributes { posix_spawn(&pid, executable, &actions, &$0, argv, envp) }
+    return withChildSpawnAttributes(flags: flags) { posix_spawn(&pid, executable, &actions, &$0, argv, envp) }
 }
 
 /// Runs a program under GNU time and returns its result and its peak RSS in KiB.

@@ -23,3 +23,9 @@ int qga_fitrim(int fd, uint64_t minimum, uint64_t *trimmed);
 /// Binds and listens on AF_VSOCK `cid`:`port` (VMADDR_CID_ANY is (unsigned)-1); returns the
 /// listening descriptor, or -1 and errno.
 int qga_vsock_listen(unsigned int cid, unsigned int port);
+
+#include <spawn.h>
+
+/// posix_spawn_file_actions_addtcsetpgrp_np (glibc 2.35+, GNU only): in the child, make its
+/// process group the foreground group of terminal `fd`. 0, or an error number.
+int qga_spawn_add_tcsetpgrp(posix_spawn_file_actions_t *actions, int fd);

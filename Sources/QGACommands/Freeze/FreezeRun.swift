@@ -11,9 +11,14 @@ struct FreezeRun: ParsableCommand {
         discussion: """
             For storage-level snapshots (LVM, ZFS, Ceph, a SAN API): the guest's filesystems \
             are frozen while HOST-COMMAND runs, then thawed. qga thaws on every path: the \
-            command succeeds or fails; qga gets SIGINT, SIGTERM or SIGHUP; or the guest has \
-            been frozen for --max-frozen seconds (qga thaws first, then stops the command). \
-            What was frozen and for how long goes to stderr.
+            command succeeds or fails; qga gets a signal that would end it (SIGINT, SIGTERM, \
+            SIGHUP, SIGUSR1, SIGALRM and the like; also during the freeze, which is then \
+            thawed on a fresh connection at once); or the guest has been frozen for \
+            --max-frozen seconds (qga thaws first, then stops the command). qga cannot be \
+            stopped meanwhile: it ignores SIGTSTP (Ctrl-Z), SIGTTIN and SIGTTOU. When qga is \
+            the terminal's foreground job, HOST-COMMAND gets the terminal while it runs. A \
+            second signal while thawing gives up waiting for the thaw (exit 6). What was \
+            frozen and for how long goes to stderr.
 
             Exit status: the host command's; 124 when --max-frozen ran out; 128+N after \
             signal N; 6 if the thaw failed (the guest may still be frozen: it says so); \
@@ -38,21 +43,44 @@ struct FreezeRun: ParsableCommand {
     }
 
     func run() throws {
-        // First, before libvirt or Dispatch start threads that would otherwise take the signal.
-        let signals = try SignalWatcher([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD])
+        // First, before libvirt or Dispatch start threads that would otherwise take a signal.
+        let signals = try SignalPolicy()
         let options = self.agent.callOptions
-        let agent = try self.agent.resolve(target).agent
+
+        // Nothing is frozen yet: a quit signal here just ends qga.
+        let agent: any AgentConnection
+        switch try signals.run({ () -> Result<any AgentConnection, ClientError> in
+            do throws(ClientError) { return .success(try self.agent.resolve(target).agent) } catch { return .failure(error) }
+        }) {
+        case .signal(let signal):
+            throw CommandFailure(code: 128 + signal, message: "interrupted by signal \(signal); nothing was frozen")
+        case .done(let result):
+            agent = try result.get()
+        }
 
         let frozen: Int
-        do {
-            frozen = try agent.freeze(mountpoints: mountpoints, options: options)
-        } catch {
+        switch try signals.run({ () -> Result<Int, ClientError> in
+            do throws(ClientError) { return .success(try agent.freeze(mountpoints: mountpoints, options: options)) } catch {
+                return .failure(error)
+            }
+        }) {
+        case .signal(let signal):
+            // The freeze may take effect after all: drop its connection (an agent serves one
+            // client at a time) and thaw on a fresh one at once.
+            agent.cancel()
+            Console.error("qga: interrupted by signal \(signal) during the freeze; thawing")
+            let thawed = try thaw(first: nil, label: agent.label, signals: signals, since: nil)
+            Console.error("qga: thawed \(thawed) filesystem\(thawed == 1 ? "" : "s")")
+            throw CommandFailure(code: 128 + signal, message: "interrupted by signal \(signal); thawed the guest and did not start \(command[0])")
+        case .done(.failure(let error)):
             // An error reply means the agent did not freeze (qemu-ga thaws what it froze);
             // any other failure leaves the guest's state unknown, so thaw to be safe.
             if case .agentError = error.code { throw error }
             Console.error("qga: the freeze failed (\(error.message)); thawing in case it took effect")
-            _ = thawWithRetries(agent, options: options)
+            _ = try thaw(first: agent, label: agent.label, signals: signals, since: nil)
             throw error
+        case .done(.success(let n)):
+            frozen = n
         }
         let frozenAt = ContinuousClock.now
         Console.error("qga: froze \(frozen) filesystem\(frozen == 1 ? "" : "s") of \(agent.label)")
@@ -67,12 +95,16 @@ struct FreezeRun: ParsableCommand {
         var child: ChildProcess?
         var ending: Ending = .frozenTooLong
         let deadline = Deadline.after(seconds: maxFrozen)
+        let terminal = foregroundTerminal()
+        defer { if let terminal { close(terminal) } }
         do {
             // A signal that came during the freeze stops everything before the command starts.
-            if let signal = try pendingQuitSignal(signals) {
+            if let signal = try signals.pendingQuit() {
                 ending = .signal(signal)
             } else {
-                let process = try ChildProcess(command, ownProcessGroup: true)
+                // The command runs in its own process group (so that it can be stopped with
+                // all it started); when qga has the terminal, so does that group.
+                let process = try ChildProcess(command, ownProcessGroup: true, foreground: terminal)
                 child = process
                 waiting: while true {
                     if let status = process.poll() {
@@ -80,13 +112,11 @@ struct FreezeRun: ParsableCommand {
                         break
                     }
                     do {
-                        switch try signals.next(deadline: deadline) {
-                        case nil: break waiting
-                        case SIGCHLD: continue
-                        case let signal?:
+                        if let signal = try signals.nextQuit(deadline: deadline, wakeOnChild: true) {
                             ending = .signal(signal)
                             break waiting
                         }
+                        if deadline.hasPassed { break waiting }
                     } catch {
                         ending = .waitFailed(error)
                         break
@@ -98,20 +128,15 @@ struct FreezeRun: ParsableCommand {
         }
 
         // Thaw before anything else: the guest's writes are blocked until then.
-        let thawResult = thawWithRetries(agent, options: options)
+        let thawResult = Result { try thaw(first: agent, label: agent.label, signals: signals, since: frozenAt) }
         let frozenFor = ContinuousClock.now - frozenAt
         if let child, child.poll() == nil { stop(child, signals: signals) }
+        // Take the terminal back from the command's group (SIGTTOU is blocked, so this
+        // works from the background).
+        if let terminal, child != nil { tcsetpgrp(terminal, getpgrp()) }
+        let thawed = try thawResult.get()
+        Console.error("qga: thawed \(thawed) filesystem\(thawed == 1 ? "" : "s"); the guest was frozen for \(format(frozenFor))")
 
-        switch thawResult {
-        case .success(let thawed):
-            Console.error("qga: thawed \(thawed) filesystem\(thawed == 1 ? "" : "s"); the guest was frozen for \(format(frozenFor))")
-        case .failure(let error):
-            throw CommandFailure(code: ExitCodes.stillFrozen, message: """
-                THAW FAILED: \(error.message)
-                qga: the guest \(agent.label) may still be frozen (for \(format(frozenFor)) so far); \
-                thaw it with: qga fsfreeze thaw \(target)
-                """)
-        }
         switch ending {
         case .exited(let status):
             if status.shellStatus != 0 { throw ExitCode(status.shellStatus) }
@@ -127,39 +152,69 @@ struct FreezeRun: ParsableCommand {
         }
     }
 
-    /// A SIGINT, SIGTERM, SIGHUP or SIGQUIT already received, if any.
-    private func pendingQuitSignal(_ signals: SignalWatcher) throws(SystemError) -> Int32? {
-        while let signal = try signals.next(deadline: .after(.zero)) {
-            if signal != SIGCHLD { return signal }
-        }
-        return nil
-    }
-
-    /// Thaws, trying three times on a fresh connection each time: a thaw must not be lost
-    /// to one transient failure or a dropped connection.
-    private func thawWithRetries(_ agent: any AgentConnection, options: CallOptions) -> Result<Int, ClientError> {
+    /// Thaws, trying three times, each attempt after the first on a fresh connection (the
+    /// first one too when `first` is nil): a thaw must not be lost to one transient failure
+    /// or a dropped connection. Every attempt is bounded by the call's deadlines, and a quit
+    /// signal ends the attempts at once. Returns how many filesystems were thawed; throws
+    /// exit 6, saying loudly that the guest may still be frozen, when no attempt succeeded.
+    private func thaw(first: (any AgentConnection)?, label: String, signals: SignalPolicy, since frozenAt: ContinuousClock.Instant?)
+        throws -> Int
+    {
+        let options = self.agent.callOptions
         var last: ClientError?
         for attempt in 0..<3 {
-            if attempt > 0 { usleep(500_000) }
-            do throws(ClientError) {
-                let connection = attempt == 0 ? agent : try self.agent.resolve(target).agent
-                return .success(try connection.thaw(options: options))
+            if attempt > 0 {
+                // Free the channel for the fresh connection.
+                first?.cancel()
+                if let signal = try? signals.nextQuit(deadline: .after(.milliseconds(500))) {
+                    throw stillFrozen(label: label, since: frozenAt, reason: "THAW INTERRUPTED by signal \(signal) after \(attempt) failed attempt\(attempt == 1 ? "" : "s")\(last.map { " (\($0.message))" } ?? "")")
+                }
+            }
+            let connection = attempt == 0 ? first : nil
+            let outcome: Interruptible<Result<Int, ClientError>>
+            do {
+                outcome = try signals.run { () -> Result<Int, ClientError> in
+                    do throws(ClientError) {
+                        if let connection { return .success(try connection.thaw(options: options)) }
+                        return .success(try self.agent.resolve(target).agent.thaw(options: options))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
             } catch {
+                throw stillFrozen(label: label, since: frozenAt, reason: "THAW FAILED: \(error)")
+            }
+            switch outcome {
+            case .signal(let signal):
+                throw stillFrozen(label: label, since: frozenAt, reason: "THAW INTERRUPTED by signal \(signal)")
+            case .done(.success(let n)):
+                return n
+            case .done(.failure(let error)):
                 last = error
                 Console.error("qga: thaw attempt \(attempt + 1) failed: \(error.message)")
             }
         }
-        return .failure(last ?? ClientError(.operationFailed, "thaw failed"))
+        throw stillFrozen(label: label, since: frozenAt, reason: "THAW FAILED: \(last?.message ?? "thaw failed")")
     }
 
-    /// Stops the host command and everything it started (its process group): SIGTERM,
-    /// then SIGKILL after 5 s; gives up waiting 5 s after that.
-    private func stop(_ child: ChildProcess, signals: SignalWatcher) {
+    /// Exit 6, and the message that says the guest may still be frozen and how to thaw it.
+    private func stillFrozen(label: String, since frozenAt: ContinuousClock.Instant?, reason: String) -> CommandFailure {
+        let soFar = frozenAt.map { " (for \(format(ContinuousClock.now - $0)) so far)" } ?? ""
+        return CommandFailure(code: ExitCodes.stillFrozen, message: """
+            \(reason)
+            qga: the guest \(label) may still be frozen\(soFar); thaw it with: qga fsfreeze thaw \(target)
+            """)
+    }
+
+    /// Stops the host command and everything it started (its process group): SIGTERM (and
+    /// SIGCONT, in case it was stopped), then SIGKILL after 5 s; gives up waiting 5 s after that.
+    private func stop(_ child: ChildProcess, signals: SignalPolicy) {
         child.sendToGroup(SIGTERM)
+        child.sendToGroup(SIGCONT)
         for signal in [SIGKILL, 0] {
             let deadline = Deadline.after(seconds: 5)
             while child.poll() == nil, !deadline.hasPassed {
-                _ = try? signals.next(deadline: Deadline.earliest(deadline, .after(seconds: 0.1)))
+                _ = try? signals.nextQuit(deadline: Deadline.earliest(deadline, .after(seconds: 0.1)), wakeOnChild: true)
             }
             if child.poll() != nil || signal == 0 { break }
             child.sendToGroup(signal)

@@ -1,0 +1,182 @@
+import Foundation
+import Glibc
+
+/// A libvirt daemon that speaks just enough of libvirt's RPC protocol to let a client open a
+/// connection and look up one domain, and that stops answering on demand: for the hangs a
+/// real libvirtd produces only when it is wedged. Reach it with `uri`.
+///
+/// The wire format (libvirt's `virnetprotocol.x` and `remote_protocol.x`): each message is a
+/// 4-byte big-endian length that counts itself, a header of six 32-bit words (program,
+/// version, procedure, type, serial, status), then the XDR-encoded body. Replies echo the
+/// call's header with type 1 (reply) and status 0 (ok) or 1 (error, body `remote_error`).
+public final class FakeLibvirtd: @unchecked Sendable {
+    /// libvirt's remote procedures that the fake answers.
+    public enum Procedure {
+        public static let connectOpen: Int32 = 1
+        public static let connectClose: Int32 = 2
+        public static let domainGetXMLDesc: Int32 = 14
+        public static let domainLookupByName: Int32 = 23
+        public static let connectSupportsFeature: Int32 = 60
+        public static let authList: Int32 = 66
+        public static let domainGetState: Int32 = 212
+        public static let domainShutdownFlags: Int32 = 258
+        public static let domainFSFreeze: Int32 = 335
+        public static let domainFSThaw: Int32 = 336
+    }
+
+    public let directory: TemporaryDirectory
+    public let socketPath: String
+    /// The URI that reaches this daemon (the driver name is only passed along).
+    public var uri: String { "qemu+unix:///system?socket=\(socketPath)" }
+    /// Every call received, as (connection number from 1, procedure).
+    public let calls = Mutex<[(connection: Int, procedure: Int32)]>([])
+
+    private let listener: Int32
+    private let acceptorDone = DispatchSemaphore(value: 0)
+    private var stopped = false
+
+    /// `stall(connection, procedure)` says whether to leave that call unanswered, and with
+    /// it every later call on the connection. The one domain is `domain`, with `xml`.
+    public init(domain: String = "vm", xml: String, stall: @escaping @Sendable (Int, Int32) -> Bool) throws {
+        directory = try TemporaryDirectory("fake-libvirtd")
+        socketPath = directory.path + "/libvirt-sock"
+        listener = try listenUnix(socketPath)
+        let listener = listener
+        let calls = calls
+        let acceptorDone = acceptorDone
+        Thread {
+            defer { acceptorDone.signal() }
+            var number = 0
+            while true {
+                let fd = accept(listener, nil, nil)
+                if fd < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                number += 1
+                let connection = number
+                Thread {
+                    defer { close(fd) }
+                    var stalled = false
+                    while let (header, body) = readMessage(fd) {
+                        let procedure = Int32(bitPattern: header[2])
+                        calls.withLock { $0.append((connection, procedure)) }
+                        if stalled || stall(connection, procedure) {
+                            stalled = true
+                            continue
+                        }
+                        _ = body
+                        let reply = FakeLibvirtd.answer(procedure, domain: domain, xml: xml)
+                        var out = XDR()
+                        out.u32(header[0])
+                        out.u32(header[1])
+                        out.u32(header[2])
+                        out.u32(1)  // reply
+                        out.u32(header[4])
+                        out.u32(reply.ok ? 0 : 1)
+                        let message = out.bytes + reply.body
+                        var framed = XDR()
+                        framed.u32(UInt32(message.count + 4))
+                        sendAll(fd, framed.bytes + message)
+                    }
+                }.start()
+            }
+        }.start()
+    }
+
+    /// Stops accepting; connections already open stay until their clients leave.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        shutdown(listener, Int32(SHUT_RDWR))
+        acceptorDone.wait()
+        close(listener)
+        directory.remove()
+    }
+
+    deinit { stop() }
+
+    /// The procedures received on `connection`.
+    public func procedures(on connection: Int) -> [Int32] {
+        calls.withLock { $0.filter { $0.connection == connection }.map(\.procedure) }
+    }
+
+    private static func answer(_ procedure: Int32, domain: String, xml: String) -> (ok: Bool, body: [UInt8]) {
+        var body = XDR()
+        switch procedure {
+        case Procedure.authList:
+            body.u32(0)  // no authentication types: none needed
+        case Procedure.connectOpen, Procedure.connectClose, Procedure.domainShutdownFlags:
+            break
+        case Procedure.connectSupportsFeature:
+            body.u32(0)
+        case Procedure.domainLookupByName:
+            body.string(domain)
+            body.raw([UInt8](repeating: 0x42, count: 16))
+            body.u32(1)
+        case Procedure.domainGetXMLDesc:
+            body.string(xml)
+        case Procedure.domainGetState:
+            body.u32(1)  // running
+            body.u32(1)
+        case Procedure.domainFSFreeze, Procedure.domainFSThaw:
+            body.u32(1)
+        default:
+            // remote_error: code, domain, message (optional string), level, dom, str1..3,
+            // int1, int2, net (optional structs absent).
+            body.u32(1)
+            body.u32(7)
+            body.u32(1)
+            body.string("unsupported by the fake libvirtd: procedure \(procedure)")
+            body.u32(2)
+            for _ in 0..<4 { body.u32(0) }
+            for _ in 0..<2 { body.u32(0) }
+            body.u32(0)
+            return (false, body.bytes)
+        }
+        return (true, body.bytes)
+    }
+}
+
+/// XDR encoding: big-endian 32-bit words, strings as length, bytes and zero padding.
+struct XDR {
+    var bytes: [UInt8] = []
+
+    mutating func u32(_ v: UInt32) {
+        bytes += [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+    }
+
+    mutating func string(_ s: String) {
+        let utf8 = Array(s.utf8)
+        u32(UInt32(utf8.count))
+        raw(utf8)
+    }
+
+    mutating func raw(_ b: [UInt8]) {
+        bytes += b
+        bytes += [UInt8](repeating: 0, count: (4 - b.count % 4) % 4)
+    }
+}
+
+/// Reads one framed libvirt RPC message: its six header words and its body; nil at end
+/// of stream or on a malformed length.
+private func readMessage(_ fd: Int32) -> ([UInt32], [UInt8])? {
+    guard let prefix = readExactly(fd, 4) else { return nil }
+    let length = prefix.reduce(0) { $0 << 8 | Int($1) }
+    guard length >= 28, length <= 1 << 24, let rest = readExactly(fd, length - 4) else { return nil }
+    let header = (0..<6).map { i in rest[i * 4..<i * 4 + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+    return (header, Array(rest[24...]))
+}
+
+private func readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
+    var out = [UInt8](repeating: 0, count: count)
+    var got = 0
+    while got < count {
+        let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, count - got) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return nil }
+        got += n
+    }
+    return out
+}
