@@ -20,6 +20,10 @@ public final class GuestAgent {
         "guest-fsfreeze-thaw",
     ]
 
+    /// Commands in the schema that do nothing on Linux: listed by guest-info, always
+    /// disabled (qemu-ga's `ga_command_init_blockedrpcs`).
+    static let unsupported: Set<String> = ["guest-get-devices"]
+
     let config: Config
     let log: Log
     var handlers: [Handler] = []
@@ -50,6 +54,7 @@ public final class GuestAgent {
             disabled = Set(names).subtracting(config.allowRPCs)
         }
         disabled.formUnion(config.blockRPCs)
+        disabled.formUnion(GuestAgent.unsupported)
         files.counter = loadHandleCounter()
         if FileSystem.exists(frozenMarker) {
             // As qemu-ga: a previous instance left filesystems frozen, so nothing is written
@@ -104,7 +109,7 @@ public final class GuestAgent {
                 throw AgentError(errorClass: "CommandNotFound", desc: "The command \(name) has not been found")
             }
             guard isEnabled(name) else {
-                throw AgentError(errorClass: "CommandNotFound", desc: "Command \(name) has been disabled: the command is not allowed")
+                throw AgentError(errorClass: "CommandNotFound", desc: "Command \(name) has been disabled")
             }
             if isFrozen && !GuestAgent.frozenAllowlist.contains(name) {
                 throw AgentError(errorClass: "CommandNotFound", desc: "Command \(name) has been disabled: the agent is in frozen state")

@@ -97,11 +97,12 @@ extension GuestAgent {
             case .exited(let code): result.append(key: "exitcode", value: .int(code))
             case .signaled(let signal): result.append(key: "signal", value: .int(signal))
             }
-            if process.captureOut {
+            // qemu-ga sends a stream's data and its truncation flag only when it has data.
+            if !process.out.isEmpty {
                 result.append(key: "out-data", value: .string(Base64.encode(process.out)))
                 result.append(key: "out-truncated", value: .bool(process.outTruncated))
             }
-            if process.captureErr {
+            if !process.err.isEmpty {
                 result.append(key: "err-data", value: .string(Base64.encode(process.err)))
                 result.append(key: "err-truncated", value: .bool(process.errTruncated))
             }

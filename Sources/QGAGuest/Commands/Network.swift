@@ -29,7 +29,7 @@ extension GuestAgent {
                 }
                 let prefix = current.pointee.ifa_netmask.map { prefixLength($0, family: family) } ?? 0
                 addresses[name, default: []].append([
-                    "ip-address": .string(String(cString: text)), "ip-address-type": .string(family == AF_INET ? "ipv4" : "ipv6"),
+                    "ip-address": .string(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)), "ip-address-type": .string(family == AF_INET ? "ipv4" : "ipv6"),
                     "prefix": .int(prefix),
                 ])
             }
@@ -38,7 +38,9 @@ extension GuestAgent {
                 if let mac = FileSystem.value("/sys/class/net/\(name)/address") {
                     interface.append(key: "hardware-address", value: .string(mac))
                 }
-                interface.append(key: "ip-addresses", value: .array(addresses[name] ?? []))
+                // As in qemu-ga, addresses and statistics only for an interface with an address.
+                guard let list = addresses[name] else { return .object(interface) }
+                interface.append(key: "ip-addresses", value: .array(list))
                 var statistics = JSONObject()
                 for (key, file) in [
                     ("rx-bytes", "rx_bytes"), ("rx-packets", "rx_packets"), ("rx-errs", "rx_errors"),

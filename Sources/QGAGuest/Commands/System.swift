@@ -44,6 +44,10 @@ extension GuestAgent {
             }
             return ["version": .string(GuestAgent.version), "supported_commands": .array(commands)]
         }
+        // Windows only: registered for guest-info, disabled (GuestAgent.unsupported).
+        add("guest-get-devices") { _, _ in
+            throw AgentError.generic("this feature or command is not currently supported")
+        }
         add("guest-shutdown", successResponse: false) { _, a in
             let args = try Arguments(a, allowed: ["mode"])
             let mode = try args.optionalString("mode") ?? "powerdown"
@@ -87,7 +91,7 @@ extension GuestAgent {
             guard gethostname(&name, name.count - 1) == 0 else {
                 throw AgentError.generic("cannot get hostname: \(FileSystem.strerror(errno))")
             }
-            return ["host-name": .string(String(cString: name))]
+            return ["host-name": .string(String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))]
         }
         add("guest-get-timezone") { _, a in
             _ = try Arguments(a, allowed: [])

@@ -4,6 +4,11 @@ import QGASystem
 
 /// Starts a program with the given descriptors as its stdin, stdout and stderr (/dev/null
 /// where nil), every signal at its default and unblocked. Returns its pid.
+///
+/// The program is found as GLib's spawn (qemu-ga's) finds it: a name without a slash is
+/// looked up in the PATH of `environment` if it sets one, else in the agent's own; a file
+/// the kernel will not execute (ENOEXEC: a script without `#!`) is run by /bin/sh, as
+/// execvp does.
 func spawn(_ argv: [String], environment: [String]? = nil, stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil)
     throws(AgentError) -> pid_t
 {
@@ -18,20 +23,43 @@ func spawn(_ argv: [String], environment: [String]? = nil, stdin: Int32? = nil, 
             posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
         }
     }
-    let cArgs = argv.map { strdup($0) } + [nil]
-    defer { cArgs.forEach { free($0) } }
+    let cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
+    defer { cEnv?.forEach { free($0) } }
     var pid: pid_t = 0
-    // 0x80: POSIX_SPAWN_SETSID, behind _GNU_SOURCE: helpers do not share the agent's session.
-    let rc = withChildSpawnAttributes(flags: 0x80) { attributes -> Int32 in
-        if let environment {
-            let cEnv = environment.map { strdup($0) } + [nil]
-            defer { cEnv.forEach { free($0) } }
-            return posix_spawnp(&pid, program, &actions, &attributes, cArgs, cEnv)
+    /// posix_spawn's error for one file (0 when started).
+    func attempt(_ path: String, _ arguments: [String]) -> Int32 {
+        let cArgs = arguments.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        // 0x80: POSIX_SPAWN_SETSID, behind _GNU_SOURCE: helpers do not share the agent's session.
+        return withChildSpawnAttributes(flags: 0x80) { attributes -> Int32 in
+            if let cEnv { return posix_spawn(&pid, path, &actions, &attributes, cArgs, cEnv) }
+            return posix_spawn(&pid, path, &actions, &attributes, cArgs, environ)
         }
-        return posix_spawnp(&pid, program, &actions, &attributes, cArgs, environ)
     }
-    guard rc == 0 else {
-        throw .generic("Guest agent command failed, error was 'Failed to execute child process \u{201C}\(program)\u{201D} (\(FileSystem.strerror(rc)))'")
+    func run(_ path: String) -> Int32 {
+        let rc = attempt(path, [program] + argv.dropFirst())
+        return rc == ENOEXEC ? attempt("/bin/sh", ["/bin/sh", path] + argv.dropFirst()) : rc
+    }
+    var failure: Int32
+    if program.contains("/") {
+        failure = run(program)
+    } else {
+        let search = environment?.first(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) }
+            ?? getenv("PATH").map { String(cString: $0) } ?? "/bin:/usr/bin"
+        failure = ENOENT
+        var deniedOnce = false
+        for directory in search.split(separator: ":", omittingEmptySubsequences: false) {
+            // An empty entry is the current directory.
+            failure = run(directory.isEmpty ? program : "\(directory)/\(program)")
+            if failure == 0 { break }
+            if failure == EACCES { deniedOnce = true }
+            // As execvp: these mean "not here", anything else ends the search.
+            guard [EACCES, ENOENT, ESTALE, ENOTDIR, ENODEV, ETIMEDOUT].contains(failure) else { break }
+        }
+        if failure != 0 && deniedOnce && [ENOENT, ESTALE, ENOTDIR, ENODEV, ETIMEDOUT].contains(failure) { failure = EACCES }
+    }
+    guard failure == 0 else {
+        throw .generic("Guest agent command failed, error was 'Failed to execute child process \u{201C}\(program)\u{201D} (\(FileSystem.strerror(failure)))'")
     }
     return pid
 }
