@@ -58,9 +58,6 @@ import Testing
     /// that no item covers.
     static let pendingFixes: [Allowance] = [
         // Items of issue 8.
-        .init("ssh-unknown-user/get", ["error text"], "item 2: qemu-ga says \"failed to lookup user 'X': Success\""),
-        .init("ssh-unknown-user/add", ["error text"], "item 2: qemu-ga says \"failed to lookup user 'X': Success\""),
-        .init("ssh-unknown-user/remove", ["error text"], "item 2: qemu-ga says \"failed to lookup user 'X': Success\""),
         .init("token-limit/2M", ["replies", "error text"],
               "item 5: no token bound, the request is parsed whole; qemu-ga refuses it (\"JSON token count limit exceeded\"), then one error per leftover token"),
         .init("guest-get-disks/disks", ["shape", "value:disks"],
