@@ -20,7 +20,11 @@ public final class AgentProcess: @unchecked Sendable {
     /// Where Debian puts qemu-ga.
     public static let qemuGACandidates = ["/usr/sbin/qemu-ga", "/usr/bin/qemu-ga"]
 
-    public init(_ kind: AgentKind, _ extraArguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// `launcher`, when given, runs the agent (its last argument is the agent's command line):
+    /// `unshare` and a script that mounts a fake /sys, say.
+    public init(
+        _ kind: AgentKind, _ extraArguments: [String] = [], environment: [String: String] = [:], launcher: [String] = []
+    ) throws {
         let binary: String
         switch kind {
         case .qemuGA:
@@ -38,8 +42,9 @@ public final class AgentProcess: @unchecked Sendable {
         var env = environment
         // Neither agent may read the machine's own config file during tests.
         if env["QGA_CONF"] == nil { env["QGA_CONF"] = directory.path + "/none.conf" }
+        let command = [binary, "-m", "unix-listen", "-p", socketPath, "-t", directory.path, "-f", directory.path + "/agent.pid"] + extraArguments
         pid = try spawnDetached(
-            binary, ["-m", "unix-listen", "-p", socketPath, "-t", directory.path, "-f", directory.path + "/agent.pid"] + extraArguments,
+            launcher.first ?? binary, Array(launcher.dropFirst()) + (launcher.isEmpty ? Array(command.dropFirst()) : command),
             environment: env, log: log)
         try waitForSocket(socketPath, pid: pid, log: log)
     }
