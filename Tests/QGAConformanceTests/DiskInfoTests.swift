@@ -55,12 +55,16 @@ import Testing
         #expect(names.contains("/dev/dm-0") && names.contains("/dev/md0") && names.contains("/dev/vda1"), "\(names)")
         #expect(disks.qgad.map { Self.canonical($0) } == disks.qemuGA.map { Self.canonical($0) })
 
-        // This machine's mounts, their devices looked up in the fake tree.
+        // This machine's mounts, their devices looked up in the fake tree. The namespace's
+        // bind mounts of /sys and /run show the root device three times: qemu-ga 7.2 lists
+        // each, qgad (as current QEMU) only the first mount of a device.
         let fsinfo = try Self.both(#"{"execute":"guest-get-fsinfo"}"#, launcher: try sysfs.launcher())
-        #expect(fsinfo.qemuGA != nil)
+        let reference = try #require(fsinfo.qemuGA?.array)
+        var seen: Set<String> = []
+        let firstMounts = reference.reversed().filter { seen.insert($0["name"]?.string ?? "").inserted }.reversed()
         #expect(
             fsinfo.qgad.map { Self.canonical($0, dropping: Self.fsinfoVolatile) }
-                == fsinfo.qemuGA.map { Self.canonical($0, dropping: Self.fsinfoVolatile) })
+                == Self.canonical(.array(Array(firstMounts)), dropping: Self.fsinfoVolatile))
     }
 
     @Test func cpuTimesInMilliseconds() throws {
