@@ -165,3 +165,25 @@ private func libvirtAccepts(_ address: JSONValue) -> Bool {
         #expect(milliseconds(ticks: UInt64.max / 1000 * 100, perSecond: 100) == UInt64.max / 1000 * 1000)
     }
 }
+
+@Suite struct MountsTests {
+    let mountinfo = """
+        22 27 0:21 / /proc rw,relatime - proc proc rw
+        27 1 254:0 / / rw,relatime - ext4 /dev/vda rw
+        40 27 0:45 / /srv rw,relatime - btrfs /dev/vdb rw,space_cache
+        41 27 0:46 / /lost rw,relatime - btrfs /dev/gone rw
+        42 27 254:0 /home /home rw,relatime - ext4 /dev/vda rw
+        """
+
+    @Test func btrfsTakesItsDeviceNumberFromTheDeviceNode() {
+        let mounts = realMounts(mountinfo) { $0 == "/dev/vdb" ? (254, 16) : nil }
+        #expect(mounts.map(\.mountpoint) == ["/", "/srv"])
+        #expect(mounts.last?.major == 254)
+        #expect(mounts.last?.minor == 16)
+    }
+
+    @Test func deviceNumbersOfBlockDevicesOnly() {
+        #expect(blockDeviceNumber("/") == nil)
+        #expect(blockDeviceNumber("/no/such/device") == nil)
+    }
+}
