@@ -20,8 +20,8 @@ public final class AgentProcess: @unchecked Sendable {
     /// Where Debian puts qemu-ga.
     public static let qemuGACandidates = ["/usr/sbin/qemu-ga", "/usr/bin/qemu-ga"]
 
-    /// `launcher`, when given, runs the agent (its last argument is the agent's command line):
-    /// `unshare` and a script that mounts a fake /sys, say.
+    /// `launcher`, when given, is a command that runs the agent's command line appended to it
+    /// (`unshare` and a script that mounts a fake /sys, say).
     public init(
         _ kind: AgentKind, _ extraArguments: [String] = [], environment: [String: String] = [:], launcher: [String] = []
     ) throws {
@@ -42,10 +42,8 @@ public final class AgentProcess: @unchecked Sendable {
         var env = environment
         // Neither agent may read the machine's own config file during tests.
         if env["QGA_CONF"] == nil { env["QGA_CONF"] = directory.path + "/none.conf" }
-        let command = [binary, "-m", "unix-listen", "-p", socketPath, "-t", directory.path, "-f", directory.path + "/agent.pid"] + extraArguments
-        pid = try spawnDetached(
-            launcher.first ?? binary, Array(launcher.dropFirst()) + (launcher.isEmpty ? Array(command.dropFirst()) : command),
-            environment: env, log: log)
+        let argv = launcher + [binary, "-m", "unix-listen", "-p", socketPath, "-t", directory.path, "-f", directory.path + "/agent.pid"]
+        pid = try spawnDetached(argv[0], Array(argv.dropFirst()) + extraArguments, environment: env, log: log)
         try waitForSocket(socketPath, pid: pid, log: log)
     }
 

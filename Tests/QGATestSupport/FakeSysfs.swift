@@ -17,7 +17,7 @@ public final class FakeSysfs: @unchecked Sendable {
     /// An `AgentProcess` launcher that runs the agent in a private mount namespace with this
     /// tree mounted over /sys and /run, so qemu-ga and qgad read the same fake devices.
     /// libudev (in qemu-ga) also checks that what it reads is sysfs, with fstatfs; a preloaded
-    /// shim says so for paths under /sys (the static qgad does not load it).
+    /// shim says so for paths under /sys (qgad does not ask).
     public func launcher() throws -> [String] {
         let source = root + "/sysfs-magic.c", library = root + "/sysfs-magic.so"
         if !FileManager.default.fileExists(atPath: library) {

