@@ -55,6 +55,8 @@ let package = Package(
             dependencies: ["QGAProtocol", "QGASystem"],
             path: "Tests/QGATestSupport"),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
+        // The daemon's handlers and platform readers, in-process (fake sysfs and procfs text).
+        .testTarget(name: "QGAGuestTests", dependencies: ["QGAGuest", "QGATestSupport"]),
         .testTarget(
             name: "QGACommandsTests",
             dependencies: ["QGAClient", "QGACommands", "QGALibvirt", "QGATestSupport"]),

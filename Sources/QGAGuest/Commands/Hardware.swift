@@ -76,42 +76,30 @@ extension GuestAgent {
         }
         add("guest-get-fsinfo") { _, a in
             _ = try Arguments(a, allowed: [])
+            let devices = BlockDevices()
             // Newest mount first, as qemu-ga lists them.
             return .array(realMounts().reversed().map { mount in
+                let device = devices.filesystem(major: mount.major, minor: mount.minor)
                 var info: JSONObject = [
-                    "name": .string(blockName(major: mount.major, minor: mount.minor) ?? mount.source),
-                    "mountpoint": .string(mount.mountpoint), "type": .string(mount.fstype),
+                    "name": .string(device.name), "mountpoint": .string(mount.mountpoint), "type": .string(mount.fstype),
                 ]
                 var stats = statvfs()
-                if statvfs(mount.mountpoint, &stats) == 0 {
-                    let total = UInt64(stats.f_frsize) * UInt64(stats.f_blocks)
-                    let used = total - UInt64(stats.f_frsize) * UInt64(stats.f_bfree)
-                    let privileged = UInt64(stats.f_frsize) * (UInt64(stats.f_blocks) - UInt64(stats.f_bfree) + UInt64(stats.f_bavail))
-                    info.append(key: "used-bytes", value: .uint(used))
-                    info.append(key: "total-bytes", value: .uint(privileged))
-                    info.append(key: "total-bytes-privileged", value: .uint(total))
+                if statvfs(mount.mountpoint, &stats) == 0,
+                    let usage = filesystemUsage(
+                        fragmentSize: UInt64(stats.f_frsize), blocks: UInt64(stats.f_blocks),
+                        free: UInt64(stats.f_bfree), available: UInt64(stats.f_bavail))
+                {
+                    info.append(key: "used-bytes", value: .uint(usage.used))
+                    info.append(key: "total-bytes", value: .uint(usage.total))
+                    info.append(key: "total-bytes-privileged", value: .uint(usage.privileged))
                 }
-                let disks = blockName(major: mount.major, minor: mount.minor).map { diskAddresses($0) } ?? []
-                info.append(key: "disk", value: .array(disks))
+                info.append(key: "disk", value: .array(device.disks))
                 return .object(info)
             })
         }
         add("guest-get-disks") { _, a in
             _ = try Arguments(a, allowed: [])
-            var disks: [JSONValue] = []
-            for name in FileSystem.list("/sys/block") where !name.hasPrefix("loop") && !name.hasPrefix("ram") {
-                var disk: JSONObject = ["name": .string("/dev/\(name)"), "partition": false]
-                if let address = diskAddresses(name).first { disk.append(key: "address", value: address) }
-                let holders = FileSystem.list("/sys/block/\(name)/slaves").map { JSONValue.string("/dev/\($0)") }
-                if !holders.isEmpty { disk.append(key: "dependencies", value: .array(holders)) }
-                disks.append(.object(disk))
-                for part in FileSystem.list("/sys/block/\(name)") where part.hasPrefix(name) {
-                    disks.append([
-                        "name": .string("/dev/\(part)"), "partition": true, "dependencies": [.string("/dev/\(name)")],
-                    ])
-                }
-            }
-            return .array(disks)
+            return .array(BlockDevices().disks())
         }
         add("guest-get-diskstats") { _, a in
             _ = try Arguments(a, allowed: [])
@@ -134,18 +122,8 @@ extension GuestAgent {
         }
         add("guest-get-cpustats") { _, a in
             _ = try Arguments(a, allowed: [])
-            let keys = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guestnice"]
-            var result: [JSONValue] = []
-            for line in (readTextFile("/proc/stat") ?? "").split(separator: "\n") where line.hasPrefix("cpu") {
-                let f = line.split(separator: " ")
-                guard let cpu = Int64(f[0].dropFirst(3)) else { continue }  // "cpu" alone is the total
-                var stats: JSONObject = ["type": "linux", "cpu": .int(cpu)]
-                for (key, value) in zip(keys, f.dropFirst()) {
-                    if let v = UInt64(value) { stats.append(key: key, value: .uint(v)) }
-                }
-                result.append(.object(stats))
-            }
-            return .array(result)
+            let ticks = sysconf(Int32(_SC_CLK_TCK))
+            return .array(cpuStats(readTextFile("/proc/stat") ?? "", ticksPerSecond: ticks > 0 ? UInt64(ticks) : 100))
         }
     }
 }
@@ -161,66 +139,4 @@ func memoryBlocks() -> [Int] {
     FileSystem.list("/sys/devices/system/memory").compactMap { name in
         name.hasPrefix("memory") ? Int(name.dropFirst(6)) : nil
     }.sorted()
-}
-
-/// The kernel's name of a block device by number ("vda1"), via /sys/dev/block.
-func blockName(major: Int, minor: Int) -> String? {
-    FileSystem.realPath("/sys/dev/block/\(major):\(minor)").flatMap { $0.split(separator: "/").last.map(String.init) }
-}
-
-/// Where a block device (or the disk under a partition) sits on its bus, from sysfs.
-func diskAddresses(_ name: String) -> [JSONValue] {
-    guard let path = FileSystem.realPath("/sys/class/block/\(name)") else { return [] }
-    // A partition's disk is its parent directory.
-    let diskPath = FileSystem.exists(path + "/partition") ? String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) : path
-    let diskName = String(diskPath.split(separator: "/").last ?? "")
-    let components = diskPath.split(separator: "/").map(String.init)
-    var address: JSONObject = [:]
-    let busType: String
-    if components.contains(where: { $0.hasPrefix("virtio") }) && !components.contains(where: { $0.hasPrefix("host") }) {
-        busType = "virtio"
-    } else if components.contains(where: { $0.hasPrefix("ata") }) {
-        busType = "sata"
-    } else if components.contains(where: { $0.hasPrefix("host") }) {
-        busType = "scsi"
-    } else if components.contains(where: { $0.hasPrefix("nvme") }) {
-        busType = "nvme"
-    } else {
-        busType = "unknown"
-    }
-    // The last PCI function on the path (dddd:bb:ss.f) is the controller.
-    if let pci = components.last(where: { isPCIAddress($0) }) {
-        let parts = pci.split(whereSeparator: { $0 == ":" || $0 == "." })
-        if parts.count == 4, let domain = Int(parts[0], radix: 16), let bus = Int(parts[1], radix: 16),
-            let slot = Int(parts[2], radix: 16), let function = Int(parts[3], radix: 16)
-        {
-            address.append(key: "pci-controller", value: [
-                "domain": .int(domain), "bus": .int(bus), "slot": .int(slot), "function": .int(function),
-            ])
-        }
-    }
-    address.append(key: "bus-type", value: .string(busType))
-    // SCSI-style host:channel:target:lun, when there is one.
-    if let hctl = components.last(where: { $0.split(separator: ":").count == 4 && !isPCIAddress($0) }) {
-        let n = hctl.split(separator: ":").compactMap { Int($0) }
-        if n.count == 4 {
-            address.append(key: "bus", value: .int(n[1]))
-            address.append(key: "target", value: .int(n[2]))
-            address.append(key: "unit", value: .int(n[3]))
-        }
-    } else {
-        address.append(key: "bus", value: 0)
-        address.append(key: "target", value: 0)
-        address.append(key: "unit", value: 0)
-    }
-    if let serial = FileSystem.value(diskPath + "/serial") ?? FileSystem.value(diskPath + "/device/serial"), !serial.isEmpty {
-        address.append(key: "serial", value: .string(serial))
-    }
-    address.append(key: "dev", value: .string("/dev/\(diskName)"))
-    return [.object(address)]
-}
-
-private func isPCIAddress(_ s: String) -> Bool {
-    let parts = s.split(whereSeparator: { $0 == ":" || $0 == "." })
-    return parts.count == 4 && s.count == 12 && parts.allSatisfy { $0.allSatisfy(\.isHexDigit) }
 }

@@ -26,18 +26,25 @@ enum FileSystem {
         return true
     }
 
-    /// The names in a directory, without "." and "..".
-    static func list(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
+    /// The names in a directory, without "." and "..", sorted.
+    static func list(_ path: String) -> [String] { entries(path).map(\.name).sorted() }
+
+    /// A directory's entries with their `d_type`, in the order `readdir` gives them
+    /// (qemu-ga's replies follow that order); empty if it cannot be opened.
+    static func entries(_ path: String) -> [(name: String, type: UInt8)] { entriesIfDirectory(path) ?? [] }
+
+    /// As `entries`, but nil when the directory cannot be opened.
+    static func entriesIfDirectory(_ path: String) -> [(name: String, type: UInt8)]? {
+        guard let dir = opendir(path) else { return nil }
         defer { closedir(dir) }
-        var names: [String] = []
+        var found: [(name: String, type: UInt8)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name != "." && name != ".." { found.append((name, entry.pointee.d_type)) }
         }
-        return names.sorted()
+        return found
     }
 
     /// A symlink's target resolved to an absolute canonical path.
