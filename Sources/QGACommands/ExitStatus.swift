@@ -21,6 +21,8 @@ public enum ExitCodes {
 struct ExitStatus {
     var code: Int32
     var message: String?
+    /// Lines after the message, each written on its own (`CommandFailure.notes`).
+    var notes: [String] = []
     /// Errors that ArgumentParser reports itself (usage, help, `ExitCode`).
     var argumentParserError: (any Error)?
 
@@ -41,6 +43,7 @@ struct ExitStatus {
         case let failure as CommandFailure:
             code = failure.code
             message = failure.message.map { "qga: \($0)" }
+            notes = failure.notes.map { "qga: \($0)" }
         case let exit as ExitCode:
             code = exit.rawValue
         case let error as SystemError:

@@ -40,7 +40,7 @@ public struct QGA: ParsableCommand {
             try command.run()
         } catch {
             let status = ExitStatus(error)
-            if let message = status.message { Console.error(message) }
+            for line in [status.message].compactMap({ $0 }) + status.notes { Console.error(line) }
             if let passThrough = status.argumentParserError { exit(withError: passThrough) }
             Glibc.exit(status.code)
         }

@@ -200,10 +200,9 @@ struct FreezeRun: ParsableCommand {
     /// Exit 6, and the message that says the guest may still be frozen and how to thaw it.
     private func stillFrozen(label: String, since frozenAt: ContinuousClock.Instant?, reason: String) -> CommandFailure {
         let soFar = frozenAt.map { " (for \(format(ContinuousClock.now - $0)) so far)" } ?? ""
-        return CommandFailure(code: ExitCodes.stillFrozen, message: """
-            \(reason)
-            qga: the guest \(label) may still be frozen\(soFar); thaw it with: qga fsfreeze thaw \(target)
-            """)
+        return CommandFailure(
+            code: ExitCodes.stillFrozen, message: reason,
+            notes: ["the guest \(label) may still be frozen\(soFar); thaw it with: qga fsfreeze thaw \(target)"])
     }
 
     /// Stops the host command and everything it started (its process group): SIGTERM (and

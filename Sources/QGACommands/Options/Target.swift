@@ -54,4 +54,7 @@ func normalizeWait(_ arguments: [String]) -> [String] {
 struct CommandFailure: Error {
     var code: Int32
     var message: String?
+    /// Further lines of our own after the message (each printed, and escaped, on its own), so
+    /// that a guest's text inside `message` can never start a line.
+    var notes: [String] = []
 }
