@@ -2,6 +2,7 @@ import CLibvirt
 import Glibc
 import Dispatch
 import QGAClient
+import QGASystem
 
 /// A libvirt error as libvirt reported it (`virGetLastError()`).
 public struct LibvirtError: Error, Sendable, CustomStringConvertible {
@@ -73,16 +74,20 @@ func translate(_ error: LibvirtError) -> ClientError {
 }
 
 /// Runs a libvirt call that may block on the guest agent (libvirt's own per-domain agent
-/// timeout defaults to "block forever") on another thread, and gives up at the deadline.
-/// The call is abandoned, not cancelled; qga exits soon after in that case.
+/// timeout defaults to "block forever") on a thread of its own, and gives up at the
+/// deadline. The call is abandoned, not cancelled; qga exits soon after in that case.
 func withDeadline<T: Sendable>(
     seconds: Double, _ what: String, _ body: @escaping @Sendable () -> Result<T, ClientError>
 ) throws(ClientError) -> T {
     let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
-    DispatchQueue.global().async {
-        box.set(body())
-        done.signal()
+    do {
+        try startDetachedThread {
+            box.set(body())
+            done.signal()
+        }
+    } catch {
+        throw ClientError(.operationFailed, "\(what): \(error)", cause: error)
     }
     guard done.wait(timeout: .now() + seconds) == .success, let result = box.get() else {
         throw ClientError(
@@ -193,8 +198,8 @@ public final class LibvirtConnection: @unchecked Sendable {
         virSetErrorFunc(nil) { _, _ in }
     }()
 
-    /// Runs `body`, a libvirt call on this connection, on another thread, and gives up after
-    /// `seconds` (default `callSeconds`), marking the connection stalled.
+    /// Runs `body`, a libvirt call on this connection, on a thread of its own, and gives up
+    /// after `seconds` (default `callSeconds`), marking the connection stalled.
     func call<T: Sendable>(
         _ what: String, seconds: Double? = nil, _ body: @escaping @Sendable () -> Result<T, ClientError>
     ) throws(ClientError) -> T {

@@ -1,3 +1,5 @@
+import Dispatch
+import Glibc
 import QGAClient
 import Testing
 
@@ -76,5 +78,25 @@ import Testing
         #expect(WaitTime(argument: "default")?.seconds == nil)
         #expect(WaitTime(argument: "2.5")?.seconds == 2.5)
         #expect(WaitTime(argument: "-1") == nil)
+    }
+}
+
+@Suite struct DeadlineTests {
+    /// Abandoned calls (a wedged libvirtd) must not delay the next one: on Dispatch's global
+    /// queue, with its threads blocked, a new call started only seconds later, past its
+    /// deadline.
+    @Test func aCallStartsAtOnceAfterOthersWereAbandoned() throws {
+        let release = DispatchSemaphore(value: 0)
+        let abandoned = sysconf(Int32(_SC_NPROCESSORS_ONLN)) + 2
+        defer { for _ in 0..<abandoned { release.signal() } }
+        for _ in 0..<abandoned {
+            #expect(throws: ClientError.self) {
+                try withDeadline(seconds: 0.05, "a wedged call") { () -> Result<Int, ClientError> in
+                    release.wait()
+                    return .success(0)
+                }
+            }
+        }
+        #expect(try withDeadline(seconds: 0.5, "a quick call") { .success(42) } == 42)
     }
 }

@@ -46,14 +46,14 @@ final class SignalPolicy {
         try nextQuit(deadline: .after(.zero))
     }
 
-    /// Runs `body` on another thread and waits for it or for a quit signal, whichever comes
-    /// first. On a signal the call is abandoned where it stands (the caller cancels what it
-    /// can); `body` must bound its own time, as every agent and libvirt call does.
+    /// Runs `body` on a thread of its own and waits for it or for a quit signal, whichever
+    /// comes first. On a signal the call is abandoned where it stands (the caller cancels
+    /// what it can); `body` must bound its own time, as every agent and libvirt call does.
     func run<T>(_ body: @escaping () -> T) throws(SystemError) -> Interruptible<T> {
         let notice = try CompletionNotice()
         let box = HandOff<T>()
         let work = Unchecked(body)
-        DispatchQueue.global().async {
+        try startDetachedThread {
             box.set(work.value())
             notice.finish()
         }
