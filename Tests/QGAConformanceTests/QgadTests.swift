@@ -38,7 +38,7 @@ import Testing
     @Test func aRestartedAgentKnowsItIsFrozen() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        FileManager.default.createFile(atPath: dir.path + "/qga.state.isfrozen", contents: Data())
+        try #require(FileManager.default.createFile(atPath: dir.path + "/qga.state.isfrozen", contents: Data()))
         let agent = try AgentProcess(.qgad, ["-t", dir.path])
         let client = try agent.connect()
         #expect(client.call(#"{"execute":"guest-fsfreeze-status"}"#)?["return"] == "frozen")
