@@ -106,7 +106,7 @@ import Testing
         #expect(client.call(#"{"execute":"guest-fsfreeze-status"}"#)?["return"] == "frozen")
         #expect(!FileManager.default.fileExists(atPath: agent.pidfile))
         #expect(client.call(#"{"execute":"guest-fsfreeze-thaw"}"#)?["return"] == 0)
-        #expect(waitUntil(seconds: 5) { agent.pid != nil })
+        #expect(poll(seconds: 5) { agent.pid != nil })
     }
 
     // MARK: item 6: a terminal opened by guest-file-open is not qgad's controlling terminal
@@ -145,7 +145,7 @@ import Testing
         // Requests until the agent stops taking them: its replies fill the socket.
         let sent = flood(fd)
         #expect(sent > 0)
-        #expect(waitUntil(seconds: 10) { !FileManager.default.fileExists(atPath: marker) }, "--freeze-timeout did not thaw")
+        #expect(poll(seconds: 10) { !FileManager.default.fileExists(atPath: marker) }, "--freeze-timeout did not thaw")
         let rss = try residentKiB(agent.pid)
         #expect(rss < 64 << 10, "qgad holds \(rss) KiB for a client that does not read")
 
@@ -221,7 +221,7 @@ import Testing
         var info = stat()
         #expect(stat(agent.pidfile, &info) == 0 && info.st_mode & 0o777 == 0o600)
         agent.stop()
-        #expect(waitUntil(seconds: 5) { !FileManager.default.fileExists(atPath: agent.pidfile) })
+        #expect(poll(seconds: 5) { !FileManager.default.fileExists(atPath: agent.pidfile) })
     }
 
     // MARK: item 16: silent unless something goes wrong or -v, as qemu-ga
@@ -239,7 +239,7 @@ import Testing
         let agent = try AgentProcess(.qgad, ["-v"])
         #expect(try agent.connect().call(#"{"execute":"guest-ping"}"#)?["return"] == .object([:]))
         let log = agent.directory.path + "/agent.log"
-        #expect(waitUntil(seconds: 5) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("guest-ping") })
+        #expect(poll(seconds: 5) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("guest-ping") })
     }
 }
 
@@ -265,7 +265,7 @@ final class DaemonizedAgent {
             environment: ["QGA_CONF": directory.path + "/none.conf"], timeout: 10)
         guard started.status == 0 else { throw MissingTool("qgad -d failed: \(started)") }
         let socketPath = socketPath
-        let up = waitUntil(seconds: 10) {
+        let up = poll(seconds: 10) {
             guard let fd = connectUnix(socketPath) else { return false }
             close(fd)
             return true
@@ -290,27 +290,17 @@ final class DaemonizedAgent {
     func stop() {
         if pid == nil, let client = try? connect() {
             _ = client.call(#"{"execute":"guest-fsfreeze-thaw"}"#)
-            _ = waitUntil(seconds: 5) { pid != nil }
+            _ = poll(seconds: 5) { pid != nil }
         }
         guard let pid, kill(pid, 0) == 0 else { return }
         kill(pid, SIGTERM)
-        if !waitUntil(seconds: 5, { kill(pid, 0) != 0 }) { kill(pid, SIGKILL) }
+        if !poll(seconds: 5, { kill(pid, 0) != 0 }) { kill(pid, SIGKILL) }
     }
 
     deinit {
         stop()
         directory.remove()
     }
-}
-
-/// Polls `condition` every 20 ms until it holds or `seconds` pass.
-func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
-    let end = Date().addingTimeInterval(seconds)
-    while Date() < end {
-        if condition() { return true }
-        usleep(20_000)
-    }
-    return condition()
 }
 
 /// A connection read with its own framer, for a client that must also send without waiting.
