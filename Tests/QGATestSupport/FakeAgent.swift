@@ -7,19 +7,41 @@ import QGAProtocol
 ///
 /// Each accepted connection is handed to `behaviour` on a background thread.
 public final class FakeAgent: @unchecked Sendable {
-    public let directory: TemporaryDirectory
-    public let socketPath: String
-    private let listener: Int32
-    private let thread: Thread
+    private let server: SocketServer
+    public var directory: TemporaryDirectory { server.directory }
+    public var socketPath: String { server.socketPath }
 
     public init(_ behaviour: @escaping @Sendable (FakeConnection) throws -> Void) throws {
-        directory = try TemporaryDirectory("fake-agent")
-        socketPath = directory.path + "/agent.sock"
+        server = try SocketServer("fake-agent", socket: "agent.sock") { _, fd in
+            let connection = FakeConnection(fd)
+            try? behaviour(connection)
+            connection.close()
+        }
+    }
+
+    /// Stops accepting; connections already open stay until their behaviour ends.
+    public func stop() { server.stop() }
+}
+
+/// A listening unix socket in a temporary directory of its own, for the fake daemons: each
+/// accepted connection goes to `serve`, with its number (from 1), on a thread of its own,
+/// so that stopping never waits for a connection that stalls. `serve` owns the descriptor.
+final class SocketServer: @unchecked Sendable {
+    let directory: TemporaryDirectory
+    let socketPath: String
+    private let listener: Int32
+    private let acceptorDone = DispatchSemaphore(value: 0)
+    private var stopped = false
+
+    init(_ prefix: String, socket: String, serve: @escaping @Sendable (_ number: Int, _ fd: Int32) -> Void) throws {
+        directory = try TemporaryDirectory(prefix)
+        socketPath = directory.path + "/" + socket
         listener = try listenUnix(socketPath)
-        let listener = self.listener
+        let listener = listener
         let acceptorDone = acceptorDone
-        thread = Thread {
+        Thread {
             defer { acceptorDone.signal() }
+            var number = 0
             while true {
                 let fd = accept(listener, nil, nil)
                 if fd < 0 {
@@ -27,24 +49,16 @@ public final class FakeAgent: @unchecked Sendable {
                     return  // the listener was shut down
                 }
                 _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                // Each connection on its own thread, so that stop() never waits for a
-                // behaviour that stalls.
-                Thread {
-                    let connection = FakeConnection(fd)
-                    try? behaviour(connection)
-                    connection.close()
-                }.start()
+                number += 1
+                let connection = number
+                Thread { serve(connection, fd) }.start()
             }
-        }
-        thread.start()
+        }.start()
     }
-
-    private let acceptorDone = DispatchSemaphore(value: 0)
-    private var stopped = false
 
     /// Stops accepting. The listener's descriptor is closed only after the accepting thread
     /// has left `accept`, so that it can never accept on a reused descriptor number.
-    public func stop() {
+    func stop() {
         guard !stopped else { return }
         stopped = true
         shutdown(listener, Int32(SHUT_RDWR))

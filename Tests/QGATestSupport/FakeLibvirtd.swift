@@ -24,78 +24,45 @@ public final class FakeLibvirtd: @unchecked Sendable {
         public static let domainFSThaw: Int32 = 336
     }
 
-    public let directory: TemporaryDirectory
-    public let socketPath: String
+    private let server: SocketServer
+    public var socketPath: String { server.socketPath }
     /// The URI that reaches this daemon (the driver name is only passed along).
     public var uri: String { "qemu+unix:///system?socket=\(socketPath)" }
     /// Every call received, as (connection number from 1, procedure).
     public let calls = Mutex<[(connection: Int, procedure: Int32)]>([])
 
-    private let listener: Int32
-    private let acceptorDone = DispatchSemaphore(value: 0)
-    private var stopped = false
-
     /// `stall(connection, procedure)` says whether to leave that call unanswered, and with
     /// it every later call on the connection. The one domain is `domain`, with `xml`.
     public init(domain: String = "vm", xml: String, stall: @escaping @Sendable (Int, Int32) -> Bool) throws {
-        directory = try TemporaryDirectory("fake-libvirtd")
-        socketPath = directory.path + "/libvirt-sock"
-        listener = try listenUnix(socketPath)
-        let listener = listener
         let calls = calls
-        let acceptorDone = acceptorDone
-        Thread {
-            defer { acceptorDone.signal() }
-            var number = 0
-            while true {
-                let fd = accept(listener, nil, nil)
-                if fd < 0 {
-                    if errno == EINTR { continue }
-                    return
+        server = try SocketServer("fake-libvirtd", socket: "libvirt-sock") { connection, fd in
+            defer { close(fd) }
+            var stalled = false
+            while let header = readMessage(fd) {
+                let procedure = Int32(bitPattern: header[2])
+                calls.withLock { $0.append((connection, procedure)) }
+                if stalled || stall(connection, procedure) {
+                    stalled = true
+                    continue
                 }
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                number += 1
-                let connection = number
-                Thread {
-                    defer { close(fd) }
-                    var stalled = false
-                    while let (header, body) = readMessage(fd) {
-                        let procedure = Int32(bitPattern: header[2])
-                        calls.withLock { $0.append((connection, procedure)) }
-                        if stalled || stall(connection, procedure) {
-                            stalled = true
-                            continue
-                        }
-                        _ = body
-                        let reply = FakeLibvirtd.answer(procedure, domain: domain, xml: xml)
-                        var out = XDR()
-                        out.u32(header[0])
-                        out.u32(header[1])
-                        out.u32(header[2])
-                        out.u32(1)  // reply
-                        out.u32(header[4])
-                        out.u32(reply.ok ? 0 : 1)
-                        let message = out.bytes + reply.body
-                        var framed = XDR()
-                        framed.u32(UInt32(message.count + 4))
-                        sendAll(fd, framed.bytes + message)
-                    }
-                }.start()
+                let reply = FakeLibvirtd.answer(procedure, domain: domain, xml: xml)
+                var out = XDR()
+                out.u32(header[0])
+                out.u32(header[1])
+                out.u32(header[2])
+                out.u32(1)  // reply
+                out.u32(header[4])
+                out.u32(reply.ok ? 0 : 1)
+                let message = out.bytes + reply.body
+                var framed = XDR()
+                framed.u32(UInt32(message.count + 4))
+                sendAll(fd, framed.bytes + message)
             }
-        }.start()
+        }
     }
 
     /// Stops accepting; connections already open stay until their clients leave.
-    public func stop() {
-        guard !stopped else { return }
-        stopped = true
-        shutdown(listener, Int32(SHUT_RDWR))
-        acceptorDone.wait()
-        close(listener)
-        directory.remove()
-    }
-
-    deinit { stop() }
+    public func stop() { server.stop() }
 
     /// The procedures received on `connection`.
     public func procedures(on connection: Int) -> [Int32] {
@@ -159,14 +126,14 @@ struct XDR {
     }
 }
 
-/// Reads one framed libvirt RPC message: its six header words and its body; nil at end
-/// of stream or on a malformed length.
-private func readMessage(_ fd: Int32) -> ([UInt32], [UInt8])? {
+/// Reads one framed libvirt RPC message and returns its six header words (the fake needs
+/// no body); nil at end of stream or on a malformed length.
+private func readMessage(_ fd: Int32) -> [UInt32]? {
     guard let prefix = readExactly(fd, 4) else { return nil }
     let length = prefix.reduce(0) { $0 << 8 | Int($1) }
     guard length >= 28, length <= 1 << 24, let rest = readExactly(fd, length - 4) else { return nil }
     let header = (0..<6).map { i in rest[i * 4..<i * 4 + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
-    return (header, Array(rest[24...]))
+    return header
 }
 
 private func readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
