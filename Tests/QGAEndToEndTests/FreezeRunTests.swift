@@ -45,12 +45,21 @@ import Testing
     }
 
     @Test func reportsWhatItFrozeAndExitsWithTheCommandsStatus() throws {
-        let script = Script { name, _ in name == "guest-fsfreeze-freeze" ? #"{"return": 2}"# : #"{"return": 2}"# }
+        let script = Script { _, _ in #"{"return": 2}"# }
         let agent = try script.agent()
         let result = try Binaries.qga(["freeze-run", agent.socketPath, "--", "/bin/sh", "-c", "exit 7"])
         #expect(result.status == 7, "\(result)")
         #expect(result.stderr.contains("froze 2 filesystems"))
         #expect(result.stderr.contains("thawed 2 filesystems; the guest was frozen for"))
+        #expect(script.received.withLock { $0 } == ["guest-fsfreeze-freeze", "guest-fsfreeze-thaw"])
+    }
+
+    @Test func aCommandThatCannotRunExits127AfterTheThaw() throws {
+        let script = Script { _, _ in #"{"return": 1}"# }
+        let agent = try script.agent()
+        let result = try Binaries.qga(["freeze-run", agent.socketPath, "--", "/nonexistent/command"])
+        #expect(result.status == 127, "\(result)")
+        #expect(result.stderr.contains("cannot run /nonexistent/command"), "\(result)")
         #expect(script.received.withLock { $0 } == ["guest-fsfreeze-freeze", "guest-fsfreeze-thaw"])
     }
 

@@ -20,9 +20,10 @@ struct FreezeRun: ParsableCommand {
             second signal while thawing gives up waiting for the thaw (exit 6). What was \
             frozen and for how long goes to stderr.
 
-            Exit status: the host command's; 124 when --max-frozen ran out; 128+N after \
-            signal N; 6 if the thaw failed (the guest may still be frozen: it says so); \
-            0-5 as for every command when the freeze itself fails (nothing was run).
+            Exit status: the host command's; 127 when it cannot be run; 124 when \
+            --max-frozen ran out; 128+N after signal N; 6 if the thaw failed (the guest \
+            may still be frozen: it says so); 0-5 as for every command when the freeze \
+            itself fails (nothing was run).
             """)
 
     @OptionGroup(title: "Agent options") var agent: AgentOptions
