@@ -129,8 +129,5 @@ extension GuestAgent {
 /// directory), even to a FIFO or a terminal: opened without blocking and never as a
 /// controlling terminal, whatever is there fails the ioctl instead of hanging qgad.
 private func openMountpoint(_ path: String) -> Int32 {
-    while true {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        if fd >= 0 || errno != EINTR { return fd }
-    }
+    retryingEINTR { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
 }
