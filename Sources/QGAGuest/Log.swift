@@ -33,12 +33,16 @@ public final class Log {
         }
     }
 
+    /// Opens (or creates) a log file for appending; -1 and errno on failure.
     static func open(_ path: String) -> Int32 {
         Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0o600)
     }
 
+    /// A failure: always logged (unless filesystems are frozen).
     public func error(_ message: String) { write("error: \(message)") }
+    /// A normal event (start, stop, freeze): only with `-v`, as qemu-ga.
     public func info(_ message: String) { if verbose { write("info: \(message)") } }
+    /// Detail for debugging: only with `-v`.
     public func debug(_ message: String) { if verbose { write("debug: \(message)") } }
 
     /// Filesystems are about to be frozen: nothing more is written until `resume`.

@@ -83,6 +83,7 @@ public final class CompletionNotice: @unchecked Sendable {
     let waitEnd: Int32
     private let doneEnd: Int32
 
+    /// A fresh notice: a connected socket pair, one end for each thread.
     public init() throws(SystemError) {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {

@@ -122,6 +122,25 @@ import Testing
 
     static let canMakeLoopDevice: Bool = LoopDevice() != nil
 
+    /// A mount whose path now leads elsewhere (another mount hides it, with a FIFO at its
+    /// name): freeze, thaw and fstrim open each mount point by name, as root, and must not
+    /// hang there. A private mount namespace, so the host sees none of it.
+    @Test(.enabled(if: canMakeLoopDevice, "cannot attach a loop device here (needs root and /dev/loop-control)"))
+    func aFIFOAtAMountPointDoesNotHangTheAgent() throws {
+        let loop = try #require(LoopDevice())
+        try #require(try run("/usr/sbin/mkfs.ext4", ["-q", loop.device]).status == 0)
+        let cover = loop.directory.path + "/cover"
+        try FileManager.default.createDirectory(atPath: cover + "/mnt", withIntermediateDirectories: true)
+        let script = #"mount "$1" "$2/mnt" && mount -t tmpfs none "$2" && mkfifo "$2/mnt" && shift 2 && exec "$@""#
+        let agent = try AgentProcess(
+            .qgad, launcher: ["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script, "sh", loop.device, cover])
+        let client = try agent.connect()
+        let freeze = #"{"execute":"guest-fsfreeze-freeze-list","arguments":{"mountpoints":["\#(cover)/mnt"]}}"#
+        #expect(client.call(freeze, timeout: 5)?["return"] == 0)
+        #expect(client.call(#"{"execute":"guest-fsfreeze-thaw"}"#, timeout: 5)?["return"] != nil)
+        #expect(client.call(#"{"execute":"guest-ping"}"#)?["return"] == .object([:]))
+    }
+
     @Test(.enabled(if: canMakeLoopDevice, "cannot attach a loop device here (needs root and /dev/loop-control)"))
     func aLoopDeviceAndTheFilesystemOnIt() throws {
         let loop = try #require(LoopDevice())

@@ -26,7 +26,7 @@ extension GuestAgent {
             var paths: [JSONValue] = []
             for mount in realMounts() {
                 var entry: JSONObject = ["path": .string(mount.mountpoint)]
-                let fd = open(mount.mountpoint, O_RDONLY | O_CLOEXEC)
+                let fd = openMountpoint(mount.mountpoint)
                 var trimmed: UInt64 = 0
                 if fd < 0 || qga_fitrim(fd, UInt64(max(0, minimum)), &trimmed) != 0 {
                     let code = errno
@@ -58,7 +58,7 @@ extension GuestAgent {
         var count = 0
         for mount in realMounts().reversed() {
             if let only, !only.contains(mount.mountpoint) { continue }
-            let fd = open(mount.mountpoint, O_RDONLY | O_CLOEXEC)
+            let fd = openMountpoint(mount.mountpoint)
             guard fd >= 0 else {
                 let code = errno
                 _ = try? thaw()
@@ -83,7 +83,7 @@ extension GuestAgent {
     func thaw() throws -> Int {
         var count = 0
         for mount in realMounts() {
-            let fd = open(mount.mountpoint, O_RDONLY | O_CLOEXEC)
+            let fd = openMountpoint(mount.mountpoint)
             guard fd >= 0 else { continue }
             // A filesystem frozen more than once needs as many thaws.
             var thawed = false
@@ -122,4 +122,12 @@ extension GuestAgent {
             throw AgentError.generic("fsfreeze hook has failed with status \(code)")
         }
     }
+}
+
+/// A mount point opened for the freeze, thaw and trim ioctls. Its name comes from
+/// mountinfo and may since lead elsewhere (a mount over its parent, a renamed
+/// directory), even to a FIFO or a terminal: opened without blocking and never as a
+/// controlling terminal, whatever is there fails the ioctl instead of hanging qgad.
+private func openMountpoint(_ path: String) -> Int32 {
+    retryingEINTR { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
 }

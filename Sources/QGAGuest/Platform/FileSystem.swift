@@ -61,3 +61,11 @@ enum FileSystem {
 
     static func strerror(_ code: Int32) -> String { String(cString: Glibc.strerror(code)) }
 }
+
+/// Runs a system call again while it fails with EINTR.
+func retryingEINTR(_ call: () -> Int32) -> Int32 {
+    while true {
+        let rc = call()
+        if rc >= 0 || errno != EINTR { return rc }
+    }
+}

@@ -122,11 +122,3 @@ final class UserDirectory {
         }
     }
 }
-
-/// Runs a system call again while it fails with EINTR.
-private func retryingEINTR(_ call: () -> Int32) -> Int32 {
-    while true {
-        let rc = call()
-        if rc >= 0 || errno != EINTR { return rc }
-    }
-}

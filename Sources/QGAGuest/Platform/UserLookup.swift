@@ -27,8 +27,10 @@ struct UserAccount: Equatable {
 /// qemu-ga's getpwnam does; plain /etc/passwd is the fallback when `getent` is missing,
 /// fails or does not answer in time.
 enum UserLookup {
-    /// How long `getent` may take (a name service over the network can be slow).
-    static let getentTimeout: Duration = .seconds(10)
+    /// How long `getent` may take. The serving loop waits for it (signals, other
+    /// requests and guest-exec's pipes wait too), so this is short: a name service that
+    /// needs longer is treated as silent, and /etc/passwd decides.
+    static let getentTimeout: Duration = .seconds(5)
     /// More than any one passwd line needs; a longer answer is not trusted.
     static let getentOutputLimit = 64 << 10
     /// Larger than any real /etc/passwd; the read stops there.
