@@ -450,7 +450,14 @@ struct Server {
     private mutating func writeOutbox(hungUp: Bool) {
         guard let fd = client else { return }
         while let chunk = outbox.first {
-            let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress! + outboxOffset, $0.count - outboxOffset) }
+            guard outboxOffset < chunk.count else {
+                outbox.removeFirst()
+                outboxOffset = 0
+                continue
+            }
+            let n = chunk.withUnsafeBytes { bytes in
+                bytes.baseAddress.map { write(fd, $0 + outboxOffset, bytes.count - outboxOffset) } ?? 0
+            }
             if n > 0 {
                 outboxOffset += n
                 if outboxOffset == chunk.count {

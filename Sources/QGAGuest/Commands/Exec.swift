@@ -6,6 +6,9 @@ final class TrackedProcess {
     let pid: pid_t
     var stdinFD: Int32?
     var pendingInput: [UInt8]
+    /// How much of `pendingInput` the child has taken: advancing an offset instead of
+    /// removing what was written keeps a large input-data linear.
+    var inputWritten = 0
     var stdoutFD: Int32?
     var stderrFD: Int32?
     var out: [UInt8] = []
@@ -141,15 +144,18 @@ extension GuestAgent {
 
     func pumpInput(_ process: TrackedProcess) {
         guard let fd = process.stdinFD else { return }
-        while !process.pendingInput.isEmpty {
-            let n = process.pendingInput.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        while process.inputWritten < process.pendingInput.count {
+            let n = process.pendingInput.withUnsafeBytes { bytes in
+                bytes.baseAddress.map { write(fd, $0 + process.inputWritten, bytes.count - process.inputWritten) } ?? 0
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN { return }
                 break
             }
-            process.pendingInput.removeFirst(n)
+            process.inputWritten += n
         }
+        process.pendingInput = []
         close(fd)
         process.stdinFD = nil
     }
