@@ -109,38 +109,42 @@ public struct Framer: Sendable {
                 }
                 i += 1
             case .message, .skipping:
-                if quote != 0 {
-                    // Fast path over the body of a string.
-                    var j = i
-                    while j < n {
-                        let d = chunk[j]
+                // The hot loop: the scanner's state stays in locals until it stops, at the end
+                // of the chunk, a reset byte, the end of the message or a broken limit.
+                var depth = self.depth
+                var quote = self.quote
+                var escaped = self.escaped
+                var inScalar = self.inScalar
+                var tokens = self.tokens
+                let checking = state == .message
+                var broken: ProtocolError.Code?
+                var j = i
+                scan: while j < n {
+                    let d = chunk[j]
+                    if d >= Framer.resetByte { break }
+                    j += 1
+                    if quote != 0 {
                         if escaped {
                             escaped = false
                         } else if d == UInt8(ascii: "\\") {
                             escaped = true
                         } else if d == quote {
                             quote = 0
-                            j += 1
-                            break
-                        } else if d >= Framer.resetByte {
-                            break
                         }
-                        j += 1
+                        continue
                     }
-                    length += j - i
-                    i = j
-                } else {
-                    switch c {
+                    switch d {
                     case UInt8(ascii: "\""), UInt8(ascii: "'"):
-                        quote = c
+                        quote = d
                         tokens += 1
                         inScalar = false
                     case UInt8(ascii: "{"), UInt8(ascii: "["):
                         depth += 1
                         tokens += 1
                         inScalar = false
-                        if depth > maxDepth && state == .message {
-                            refuse(.nestingTooDeep, "message nests deeper than \(maxDepth) levels", &events)
+                        if checking && depth > maxDepth {
+                            broken = .nestingTooDeep
+                            break scan
                         }
                     case UInt8(ascii: "}"), UInt8(ascii: "]"):
                         depth -= 1
@@ -151,23 +155,28 @@ public struct Framer: Sendable {
                         inScalar = false
                     case 0x20, 0x09, 0x0A, 0x0D:
                         inScalar = false
+                        continue
                     default:
-                        if !inScalar {
-                            tokens += 1
-                            inScalar = true
-                        }
+                        if inScalar { continue }
+                        tokens += 1
+                        inScalar = true
                     }
-                    length += 1
-                    i += 1
-                    // As QEMU: the limit holds for every token, the one that closes the
-                    // message included.
-                    if tokens > maxTokens && state == .message {
-                        refuse(.tooManyTokens, "message has more than \(maxTokens) tokens", &events)
+                    // As QEMU: the limit holds for every token, the closing one included.
+                    if checking && tokens > maxTokens {
+                        broken = .tooManyTokens
+                        break
                     }
+                    if depth == 0 { break }
                 }
-                if state == .message && length > maxMessageSize {
-                    refuse(.messageTooLarge, "message larger than \(maxMessageSize) bytes", &events)
-                }
+                length += j - i
+                i = j
+                if checking && broken == nil && length > maxMessageSize { broken = .messageTooLarge }
+                self.depth = depth
+                self.quote = quote
+                self.escaped = escaped
+                self.inScalar = inScalar
+                self.tokens = tokens
+                if let broken { refuse(broken, &events) }
                 if depth == 0 && quote == 0 {
                     if state == .message {
                         pending.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[segment..<i]))
@@ -192,7 +201,12 @@ public struct Framer: Sendable {
     }
 
     /// Reports a broken limit and skips the rest of the message without storing it.
-    private mutating func refuse(_ code: ProtocolError.Code, _ message: String, _ events: inout [Event]) {
+    private mutating func refuse(_ code: ProtocolError.Code, _ events: inout [Event]) {
+        let message = switch code {
+        case .nestingTooDeep: "message nests deeper than \(maxDepth) levels"
+        case .tooManyTokens: "message has more than \(maxTokens) tokens"
+        default: "message larger than \(maxMessageSize) bytes"
+        }
         events.append(.error(ProtocolError(code, message)))
         state = .skipping
         pending = []
