@@ -72,11 +72,49 @@ public enum Action: Equatable {
     case listRPCs
 }
 
-/// Parses qemu-ga's command line: getopt `hVvdc:m:p:l:f:F::b:a:s:t:Dr` with long names,
-/// `--name=value` and `--name value`, and `-F` taking an optional attached argument.
-/// The config file (`-c`, else `QGA_CONF`, else the default, which may be missing) is read
-/// first; the command line overrides it, and lists accumulate.
-public func parseCommandLine(_ arguments: [String], environment: (String) -> String?) throws(ConfigError) -> (Config, Action) {
+extension Config {
+    /// The longest `--freeze-timeout` accepted: a year. Longer is no safety net, and the
+    /// bound keeps every later conversion (to milliseconds for `poll`) in range.
+    public static let maxFreezeTimeout: Double = 365 * 24 * 3600
+
+    /// Seconds as `--freeze-timeout` and `freeze-timeout=` take them: decimal digits with an
+    /// optional fraction, from 0 to `maxFreezeTimeout`. Not `inf`, `nan`, `1e300` or `-1`.
+    static func freezeTimeout(_ text: String) -> Double? {
+        var digits = 0
+        var dots = 0
+        for c in text.utf8 {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+            case UInt8(ascii: "."): dots += 1
+            default: return nil
+            }
+        }
+        guard digits > 0, dots <= 1, text.utf8.first != UInt8(ascii: "."), text.utf8.last != UInt8(ascii: "."),
+            let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds <= maxFreezeTimeout
+        else { return nil }
+        return seconds
+    }
+
+    static func freezeTimeoutError(_ text: String) -> String {
+        "invalid freeze timeout '\(text)': give seconds from 0 to \(Int(maxFreezeTimeout)) (0: never thaw by itself)"
+    }
+}
+
+/// Writes a warning line to stderr.
+public func printWarning(_ message: String) {
+    let bytes = Array("qgad: warning: \(message)\n".utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+/// Parses qemu-ga's command line: getopt `hVvdc:m:p:l:f:F::b:a:s:t:Dr` with long names (and
+/// their unambiguous abbreviations, as getopt_long takes them), `--name=value` and
+/// `--name value`, and `-F` taking an optional attached argument. The config file (`-c`,
+/// else `QGA_CONF`, else the default, which may be missing) is read first; the command line
+/// overrides it, and lists accumulate. Deprecated spellings are accepted and reported
+/// through `warn`.
+public func parseCommandLine(
+    _ arguments: [String], environment: (String) -> String?, warn: (String) -> Void = printWarning
+) throws(ConfigError) -> (Config, Action) {
     struct Option {
         let short: Character
         let long: String
@@ -92,6 +130,8 @@ public func parseCommandLine(_ arguments: [String], environment: (String) -> Str
         Option(short: "b", long: "block-rpcs", argument: 1), Option(short: "a", long: "allow-rpcs", argument: 1),
         Option(short: "t", long: "statedir", argument: 1), Option(short: "D", long: "dump-conf", argument: 0),
         Option(short: "r", long: "retry-path", argument: 0), Option(short: "\u{0}", long: "freeze-timeout", argument: 1),
+        // qemu-ga's old name for --block-rpcs (deprecated in QEMU 7.2, removed in 9.1).
+        Option(short: "b", long: "blacklist", argument: 1),
     ]
     var given: [(Character, String?)] = []
     var index = 0
@@ -100,20 +140,25 @@ public func parseCommandLine(_ arguments: [String], environment: (String) -> Str
         index += 1
         if word.hasPrefix("--") && word.count > 2 {
             let body = word.dropFirst(2)
-            let name = body.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-            let inline = body.contains("=") ? String(body.split(separator: "=", maxSplits: 1).last ?? "") : nil
-            guard let option = options.first(where: { $0.long == name }) else {
-                throw ConfigError("unrecognized option '--\(name)'")
+            let name = body.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let inline = body.contains("=") ? String(body.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).last ?? "") : nil
+            // An exact name, else an unambiguous abbreviation (several names for one option,
+            // as --bl for --block-rpcs and --blacklist, are not ambiguous).
+            let candidates = options.first(where: { $0.long == name }).map { [$0] } ?? options.filter { $0.long.hasPrefix(name) }
+            guard let option = candidates.first else { throw ConfigError("unrecognized option '--\(name)'") }
+            guard candidates.allSatisfy({ $0.short == option.short }) else {
+                throw ConfigError("option '--\(name)' is ambiguous; possibilities: \(candidates.map { "'--\($0.long)'" }.joined(separator: " "))")
             }
+            if option.long == "blacklist" { warn("--blacklist is deprecated; use --block-rpcs (-b)") }
             switch option.argument {
             case 0:
-                guard inline == nil else { throw ConfigError("option '--\(name)' doesn't allow an argument") }
+                guard inline == nil else { throw ConfigError("option '--\(option.long)' doesn't allow an argument") }
                 given.append((option.short, nil))
             case 1:
                 if let inline {
                     given.append((option.short, inline))
                 } else {
-                    guard index < arguments.count else { throw ConfigError("option '--\(name)' requires an argument") }
+                    guard index < arguments.count else { throw ConfigError("option '--\(option.long)' requires an argument") }
                     given.append((option.short, arguments[index]))
                     index += 1
                 }
@@ -124,7 +169,7 @@ public func parseCommandLine(_ arguments: [String], environment: (String) -> Str
             var letters = Substring(word.dropFirst())
             while let letter = letters.first {
                 letters = letters.dropFirst()
-                guard let option = options.first(where: { $0.short == letter }) else {
+                guard letter != "\u{0}", let option = options.first(where: { $0.short == letter }) else {
                     throw ConfigError("invalid option -- '\(letter)'")
                 }
                 if option.argument == 0 {
@@ -150,10 +195,15 @@ public func parseCommandLine(_ arguments: [String], environment: (String) -> Str
     var config = Config()
     let explicitFile = given.last(where: { $0.0 == "c" })?.1
     let file = explicitFile ?? environment("QGA_CONF") ?? Config.defaultConfigFile
-    if let text = readTextFile(file) {
-        try applyKeyFile(text, to: &config, path: file)
-    } else if explicitFile != nil {
-        throw ConfigError("failed to load configuration file '\(file)'")
+    let fileMethod: String?
+    switch loadConfigFile(file) {
+    case .missing(let reason):
+        if explicitFile != nil { throw ConfigError("error loading configuration from path: \(file), \(reason)") }
+        fileMethod = nil
+    case .failed(let reason):
+        throw ConfigError("error loading configuration from path: \(file), \(reason)")
+    case .loaded(let bytes):
+        fileMethod = try applyKeyFile(bytes, to: &config, path: file, warn: warn)
     }
     var fileBlock = config.blockRPCs
     var fileAllow = config.allowRPCs
@@ -161,6 +211,7 @@ public func parseCommandLine(_ arguments: [String], environment: (String) -> Str
     config.allowRPCs = []
 
     var action = Action.run
+    var method = fileMethod
     for (letter, value) in given {
         switch letter {
         case "h": action = .help
@@ -170,26 +221,25 @@ public func parseCommandLine(_ arguments: [String], environment: (String) -> Str
         case "d": config.daemonize = true
         case "r": config.retryPath = true
         case "c": break
-        case "m":
-            guard let method = Config.Method(rawValue: value ?? "") else {
-                throw ConfigError("invalid method '\(value ?? "")'; use virtio-serial, isa-serial, unix-listen or vsock-listen")
-            }
-            config.method = method
+        case "m": method = value ?? ""
         case "p": config.path = value
         case "l": config.logfile = value
         case "f": config.pidfile = value ?? config.pidfile
         case "F": config.fsfreezeHook = value ?? Config.defaultFsfreezeHook
         case "t": config.statedir = value ?? config.statedir
         case "\u{0}":
-            guard let seconds = value.flatMap(Double.init), seconds >= 0 else {
-                throw ConfigError("invalid --freeze-timeout '\(value ?? "")': give seconds, 0 to disable")
+            guard let seconds = Config.freezeTimeout(value ?? "") else {
+                throw ConfigError(Config.freezeTimeoutError(value ?? ""))
             }
             config.freezeTimeout = seconds
         case "b", "a":
-            let list = (value ?? "").split(separator: ",").map(String.init)
-            if list.contains("help") {
+            // As qemu-ga: "help" or "?" as the whole list asks for the command names.
+            if value == "help" || value == "?" {
                 action = .listRPCs
-            } else if letter == "b" {
+                continue
+            }
+            let list = (value ?? "").split(separator: ",").map(String.init)
+            if letter == "b" {
                 config.blockRPCs += list
             } else {
                 config.allowRPCs += list
@@ -197,6 +247,14 @@ public func parseCommandLine(_ arguments: [String], environment: (String) -> Str
         default: break
         }
     }
+    if let method {
+        // Checked after the command line, which may replace a bad method from the file.
+        guard let known = Config.Method(rawValue: method) else {
+            throw ConfigError("invalid method '\(method)'; use virtio-serial, isa-serial, unix-listen or vsock-listen")
+        }
+        config.method = known
+    }
+    if action == .listRPCs { return (config, action) }
     if !config.blockRPCs.isEmpty && !config.allowRPCs.isEmpty {
         throw ConfigError("wrong commandline, using --block-rpcs and --allow-rpcs at the same time is not allowed")
     }
@@ -211,55 +269,166 @@ public func parseCommandLine(_ arguments: [String], environment: (String) -> Str
     return (config, action)
 }
 
-/// Applies a GLib-style keyfile: group `[general]`, `key=value`, `#` comments.
-func applyKeyFile(_ text: String, to config: inout Config, path: String) throws(ConfigError) {
-    var group = ""
-    var sawBlock = false
-    var sawAllow = false
-    for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-        let line = rawLine.trimmingWhitespace()
-        if line.isEmpty || line.hasPrefix("#") { continue }
-        if line.hasPrefix("[") && line.hasSuffix("]") {
-            group = String(line.dropFirst().dropLast())
-            continue
-        }
-        guard group == "general", let equals = line.firstIndex(of: "=") else { continue }
-        let key = line[..<equals].trimmingWhitespace()
-        let value = String(line[line.index(after: equals)...].trimmingWhitespace())
-        func bool() throws(ConfigError) -> Bool {
-            switch value.lowercased() {
-            case "true", "1", "yes": return true
-            case "false", "0", "no": return false
-            default: throw ConfigError("\(path): key '\(key)' in group 'general' has value '\(value)' that cannot be interpreted as a boolean")
+/// What reading the config file gave.
+enum ConfigFile {
+    /// No such file: qemu-ga's defaults apply, unless the file was named with `-c`.
+    case missing(String)
+    /// Any other failure, fatal as in qemu-ga (a directory, a FIFO, no permission).
+    case failed(String)
+    case loaded([UInt8])
+}
+
+/// Reads the config file as GLib's `g_key_file_load_from_file` does: a regular file only,
+/// never blocking on a FIFO or a device, at most 1 MiB.
+func loadConfigFile(_ path: String, limit: Int = 1 << 20) -> ConfigFile {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    guard fd >= 0 else {
+        let code = errno
+        let reason = "failed to open file '\(path)': \(FileSystem.strerror(code))"
+        return code == ENOENT ? .missing(reason) : .failed(reason)
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return .failed("cannot stat '\(path)': \(FileSystem.strerror(errno))") }
+    guard info.st_mode & S_IFMT == S_IFREG else { return .failed("not a regular file") }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(fd, &chunk, chunk.count)
+        if n < 0 && errno == EINTR { continue }
+        if n < 0 { return .failed("cannot read '\(path)': \(FileSystem.strerror(errno))") }
+        if n == 0 { break }
+        out += chunk[0..<n]
+        if out.count > limit { return .failed("larger than \(limit) bytes") }
+    }
+    return .loaded(out)
+}
+
+/// Applies a config file, read as GLib's keyfile parser reads it (qemu-ga uses GKeyFile):
+/// `[group]` lines, `key=value` lines, `#` comments and blank lines, anything else an error.
+/// Only `[general]` is used, but the whole file must parse. Booleans are `true`, `false`,
+/// `1` or `0`; strings take the escapes `\s \n \t \r \\`. Every mistake is fatal, worded
+/// after GLib, as in qemu-ga. Returns the `method` key's value, checked by the caller once
+/// the command line has had its say.
+func applyKeyFile(
+    _ bytes: [UInt8], to config: inout Config, path: String, warn: (String) -> Void = { _ in }
+) throws(ConfigError) -> String? {
+    func fail(_ reason: String) -> ConfigError {
+        ConfigError("error loading configuration from path: \(path), \(reason)")
+    }
+    func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) }
+    func text(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    // The [general] group's keys, the last of each name winning.
+    var general: [(key: String, value: ArraySlice<UInt8>)] = []
+    var group: String?
+    for rawLine in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        var line = rawLine
+        if line.last == 0x0D { line = line.dropLast() }
+        while let c = line.first, isSpace(c) { line = line.dropFirst() }
+        if line.isEmpty || line.first == UInt8(ascii: "#") { continue }
+        if line.first == UInt8(ascii: "[") {
+            var end = line
+            while let c = end.last, c == 0x20 || c == 0x09 { end = end.dropLast() }
+            if end.last == UInt8(ascii: "]") {
+                let name = end.dropFirst().dropLast()
+                if !name.contains(UInt8(ascii: "]")) {
+                    guard !name.isEmpty, !name.contains(UInt8(ascii: "[")), !name.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+                        throw fail("invalid group name: \(text(name))")
+                    }
+                    group = text(name)
+                    continue
+                }
             }
         }
-        switch key {
-        case "daemon": config.daemonize = try bool()
-        case "method":
-            guard let method = Config.Method(rawValue: value) else { throw ConfigError("\(path): invalid method '\(value)'") }
-            config.method = method
-        case "path": config.path = value
-        case "logfile": config.logfile = value
-        case "pidfile": config.pidfile = value
-        case "fsfreeze-hook": config.fsfreezeHook = value.isEmpty ? Config.defaultFsfreezeHook : value
-        case "statedir": config.statedir = value
-        case "verbose": config.verbose = try bool()
-        case "retry-path": config.retryPath = try bool()
-        case "block-rpcs":
-            config.blockRPCs = value.split(separator: ",").map { String($0.trimmingWhitespace()) }
-            sawBlock = true
-        case "allow-rpcs":
-            config.allowRPCs = value.split(separator: ",").map { String($0.trimmingWhitespace()) }
-            sawAllow = true
-        case "freeze-timeout":
-            guard let seconds = Double(value), seconds >= 0 else { throw ConfigError("\(path): invalid freeze-timeout '\(value)'") }
-            config.freezeTimeout = seconds
-        default: break
+        guard let equals = line.firstIndex(of: UInt8(ascii: "=")), equals != line.startIndex else {
+            throw fail("line '\(text(line))' is not a key-value pair, group, or comment")
+        }
+        guard let group else { throw fail("the file does not start with a group") }
+        var key = line[..<equals]
+        while let c = key.last, isSpace(c) { key = key.dropLast() }
+        var value = line[line.index(after: equals)...]
+        while let c = value.first, isSpace(c) { value = value.dropFirst() }
+        // A key, or a key with a locale suffix (`name[locale]`, stored apart: never ours).
+        if let open = key.firstIndex(of: UInt8(ascii: "[")) {
+            let locale = key[key.index(after: open)...]
+            guard open != key.startIndex, locale.last == UInt8(ascii: "]"),
+                !locale.dropLast().contains(where: { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") })
+            else { throw fail("invalid key name: \(text(key))") }
+            continue
+        }
+        guard !key.contains(UInt8(ascii: "]")) else { throw fail("invalid key name: \(text(key))") }
+        if group == "general" { general.append((text(key), value)) }
+    }
+
+    func last(_ key: String) -> ArraySlice<UInt8>? { general.last(where: { $0.key == key })?.value }
+    func uninterpretable(_ key: String) -> ConfigError {
+        fail("key '\(key)' in group 'general' has a value that cannot be interpreted")
+    }
+    func bool(_ key: String) throws(ConfigError) -> Bool? {
+        guard var value = last(key) else { return nil }
+        while let c = value.last, isSpace(c) { value = value.dropLast() }
+        switch text(value) {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw uninterpretable(key)
         }
     }
-    if sawBlock && sawAllow && !config.blockRPCs.isEmpty && !config.allowRPCs.isEmpty {
-        throw ConfigError("\(path): using block-rpcs and allow-rpcs at the same time is not allowed")
+    func string(_ key: String) throws(ConfigError) -> String? {
+        guard let value = last(key) else { return nil }
+        var out: [UInt8] = []
+        var i = value.startIndex
+        while i < value.endIndex {
+            let c = value[i]
+            i += 1
+            guard c == UInt8(ascii: "\\") else {
+                out.append(c)
+                continue
+            }
+            guard i < value.endIndex else { throw uninterpretable(key) }
+            switch value[i] {
+            case UInt8(ascii: "s"): out.append(0x20)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+            default: throw uninterpretable(key)
+            }
+            i += 1
+        }
+        guard let decoded = String(validating: out, as: UTF8.self) else {
+            throw fail("key '\(key)' in group 'general' has a value that is not UTF-8")
+        }
+        return decoded
     }
+    func list(_ key: String) throws(ConfigError) -> [String]? {
+        try string(key).map { $0.split(separator: ",").map { String($0.trimmingWhitespace()) }.filter { !$0.isEmpty } }
+    }
+
+    if let value = try bool("daemon") { config.daemonize = value }
+    let method = try string("method")
+    if let value = try string("path") { config.path = value }
+    if let value = try string("logfile") { config.logfile = value }
+    if let value = try string("pidfile") { config.pidfile = value }
+    if let value = try string("fsfreeze-hook") { config.fsfreezeHook = value.isEmpty ? Config.defaultFsfreezeHook : value }
+    if let value = try string("statedir") { config.statedir = value }
+    if let value = try bool("verbose") { config.verbose = value }
+    if let value = try bool("retry-path") { config.retryPath = value }
+    // qemu-ga 7.2 reads the old key `blacklist` (with a warning) instead of `block-rpcs`;
+    // qgad blocks what either names, so that no command meant to be blocked stays enabled.
+    let blacklist = try list("blacklist")
+    if blacklist != nil { warn("\(path): the key 'blacklist' is deprecated; use 'block-rpcs'") }
+    if let value = try list("block-rpcs") { config.blockRPCs = value }
+    if let blacklist { config.blockRPCs = blacklist + config.blockRPCs.filter { !blacklist.contains($0) } }
+    if let value = try list("allow-rpcs") { config.allowRPCs = value }
+    if let value = try string("freeze-timeout") {
+        guard let seconds = Config.freezeTimeout(value) else { throw fail(Config.freezeTimeoutError(value)) }
+        config.freezeTimeout = seconds
+    }
+    if !config.blockRPCs.isEmpty && !config.allowRPCs.isEmpty {
+        throw fail("using block-rpcs and allow-rpcs at the same time is not allowed")
+    }
+    return method
 }
 
 extension StringProtocol {

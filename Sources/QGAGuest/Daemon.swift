@@ -126,14 +126,16 @@ public enum Daemon {
           -v, --verbose     log every command
           -V, --version     print the version and exit
           -d, --daemonize   become a daemon
-          -b, --block-rpcs  comma-separated commands to disable ('help' lists them)
+          -b, --block-rpcs  comma-separated commands to disable ('help' or '?' lists
+                            them; --blacklist is the deprecated name)
           -a, --allow-rpcs  comma-separated commands to allow, all others disabled
           -D, --dump-conf   print the effective configuration as a config file
           -r, --retry-path  reopen the channel when it is unavailable or closed
           -c, --config      config file (default: $QGA_CONF, else
                             /etc/qemu-ga/qemu-ga.conf)
               --freeze-timeout SECONDS
-                            thaw by itself after SECONDS frozen (qgad only; 0: never)
+                            thaw by itself after SECONDS frozen, 0 to 31536000
+                            (a year); qgad only; 0, the default: never
           -h, --help        display this help and exit
         """
 }

@@ -89,7 +89,7 @@ public final class GuestAgent {
         do {
             let value: JSONValue
             do {
-                value = try JSONParser.parse(message)
+                value = try JSONParser.parse(message, singleQuotes: true)
             } catch {
                 throw AgentError.generic(parseErrorText(error))
             }
@@ -142,15 +142,9 @@ public final class GuestAgent {
         return Outgoing(bytes: bytes, delimited: delimited)
     }
 
-    /// An error reply for input the framer refused (too large, too deep, not JSON).
+    /// An error reply for input the framer refused (too large, too many tokens, too deep).
     public func reply(to error: ProtocolError) -> Outgoing {
-        let desc: String
-        switch error.code {
-        case .messageTooLarge: desc = "JSON token size limit exceeded"
-        case .nestingTooDeep: desc = "JSON nesting depth limit exceeded"
-        default: desc = parseErrorText(error)
-        }
-        let reply: JSONValue = ["error": ["class": "GenericError", "desc": .string(desc)]]
+        let reply: JSONValue = ["error": ["class": "GenericError", "desc": .string(parseErrorText(error))]]
         return Outgoing(bytes: JSONPrinter(layout: .spaced).bytes(reply) + [0x0A], delimited: false)
     }
 
@@ -158,14 +152,20 @@ public final class GuestAgent {
     public func replyToJunk(_ prefix: [UInt8]) -> Outgoing {
         let text = String(decoding: prefix.prefix(32), as: UTF8.self)
         // A bare scalar ("text", 42) is JSON, just not a request.
-        let desc = (try? JSONParser.parse(prefix)) != nil
+        let desc = (try? JSONParser.parse(prefix, singleQuotes: true)) != nil
             ? "QMP input must be a JSON object" : "JSON parse error, invalid keyword '\(text)'"
         let reply: JSONValue = ["error": ["class": "GenericError", "desc": .string(desc)]]
         return Outgoing(bytes: JSONPrinter(layout: .spaced).bytes(reply) + [0x0A], delimited: false)
     }
 
+    /// qemu-ga's words for input its streamer or parser refused.
     private func parseErrorText(_ error: ProtocolError) -> String {
-        error.code == .nestingTooDeep ? "JSON nesting depth limit exceeded" : "JSON parse error, \(error.message)"
+        switch error.code {
+        case .messageTooLarge: "JSON token size limit exceeded"
+        case .tooManyTokens: "JSON token count limit exceeded"
+        case .nestingTooDeep: "JSON nesting depth limit exceeded"
+        case .invalidJSON, .invalidUTF8, .invalidMessage: "JSON parse error, \(error.message)"
+        }
     }
 
     // MARK: State files

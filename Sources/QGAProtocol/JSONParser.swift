@@ -1,24 +1,39 @@
 /// A strict JSON parser (RFC 8259) that never recurses: nesting lives on an explicit stack
-/// with a depth limit, so a hostile 200000-deep reply is an error, not a stack overflow.
+/// with a depth limit, so a hostile 200000-deep reply is an error, not a stack overflow, and
+/// a token limit bounds what one text can make it allocate.
+///
+/// With `singleQuotes`, it also takes what QEMU's parser takes beyond RFC 8259: strings in
+/// single quotes (`{'execute':'guest-ping'}`) and the escape `\'`. qgad needs that to be a
+/// drop-in for qemu-ga; the host leaves it off, since no agent sends such replies.
 public enum JSONParser {
     /// qemu-ga's own nesting limit (`MAX_NESTING` in QEMU's json-streamer.c).
     public static let defaultMaxDepth = 1024
+    /// qemu-ga's own token limit (`MAX_TOKEN_COUNT` in QEMU's json-streamer.c): a text may
+    /// hold this many tokens (brackets, commas, colons, strings, numbers, keywords).
+    public static let defaultMaxTokens = 2 << 20
 
     /// Parses one JSON text, surrounded by optional whitespace.
-    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(ProtocolError) -> JSONValue {
-        try parse(Array(text.utf8), maxDepth: maxDepth)
-    }
-
-    /// Parses one JSON text, surrounded by optional whitespace.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(ProtocolError) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { buffer throws(ProtocolError) in try parse(buffer, maxDepth: maxDepth) }
+    public static func parse(
+        _ text: String, maxDepth: Int = defaultMaxDepth, maxTokens: Int = defaultMaxTokens, singleQuotes: Bool = false
+    ) throws(ProtocolError) -> JSONValue {
+        try parse(Array(text.utf8), maxDepth: maxDepth, maxTokens: maxTokens, singleQuotes: singleQuotes)
     }
 
     /// Parses one JSON text, surrounded by optional whitespace.
     public static func parse(
-        _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth
+        _ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, maxTokens: Int = defaultMaxTokens, singleQuotes: Bool = false
     ) throws(ProtocolError) -> JSONValue {
-        var reader = Reader(bytes: bytes, maxDepth: maxDepth)
+        try bytes.withUnsafeBufferPointer { buffer throws(ProtocolError) in
+            try parse(buffer, maxDepth: maxDepth, maxTokens: maxTokens, singleQuotes: singleQuotes)
+        }
+    }
+
+    /// Parses one JSON text, surrounded by optional whitespace.
+    public static func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth, maxTokens: Int = defaultMaxTokens,
+        singleQuotes: Bool = false
+    ) throws(ProtocolError) -> JSONValue {
+        var reader = Reader(bytes: bytes, maxDepth: maxDepth, maxTokens: maxTokens, singleQuotes: singleQuotes)
         return try reader.parseDocument()
     }
 }
@@ -31,12 +46,17 @@ private enum Frame {
 private struct Reader {
     let b: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
+    let maxTokens: Int
+    let singleQuotes: Bool
     var i = 0
+    var tokens = 0
     var stack: [Frame] = []
 
-    init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, maxTokens: Int, singleQuotes: Bool) {
         b = bytes
         self.maxDepth = maxDepth
+        self.maxTokens = maxTokens
+        self.singleQuotes = singleQuotes
     }
 
     func fail(_ message: String, _ code: ProtocolError.Code = .invalidJSON) -> ProtocolError {
@@ -70,10 +90,12 @@ private struct Reader {
             case .array(var elements):
                 elements.append(value)
                 if c == UInt8(ascii: ",") {
+                    try count()
                     i += 1
                     stack.append(.array(elements))
                     value = try parseValue()
                 } else if c == UInt8(ascii: "]") {
+                    try count()
                     i += 1
                     value = .array(elements)
                 } else {
@@ -82,11 +104,13 @@ private struct Reader {
             case .object(var object, let key):
                 object.append(key: key, value: value)
                 if c == UInt8(ascii: ",") {
+                    try count()
                     i += 1
                     let next = try parseKey()
                     stack.append(.object(object, key: next))
                     value = try parseValue()
                 } else if c == UInt8(ascii: "}") {
+                    try count()
                     i += 1
                     value = .object(object)
                 } else {
@@ -105,11 +129,13 @@ private struct Reader {
         while true {
             skipWhitespace()
             guard i < b.count else { throw fail("unexpected end of input, expected a value") }
+            try count()
             switch b[i] {
             case UInt8(ascii: "{"):
                 try enter()
                 skipWhitespace()
                 if i < b.count && b[i] == UInt8(ascii: "}") {
+                    try count()
                     i += 1
                     return .object(JSONObject())
                 }
@@ -119,11 +145,14 @@ private struct Reader {
                 try enter()
                 skipWhitespace()
                 if i < b.count && b[i] == UInt8(ascii: "]") {
+                    try count()
                     i += 1
                     return .array([])
                 }
                 stack.append(.array([]))
             case UInt8(ascii: "\""):
+                return .string(try parseString())
+            case UInt8(ascii: "'") where singleQuotes:
                 return .string(try parseString())
             case UInt8(ascii: "t"):
                 try literal("true")
@@ -145,6 +174,12 @@ private struct Reader {
         }
     }
 
+    /// Counts one more token against the limit.
+    mutating func count() throws(ProtocolError) {
+        tokens += 1
+        guard tokens <= maxTokens else { throw fail("more than \(maxTokens) tokens", .tooManyTokens) }
+    }
+
     /// Counts one more level of nesting (the caller has seen the opening bracket).
     mutating func enter() throws(ProtocolError) {
         // The container being opened is not on the stack yet, hence the + 1.
@@ -156,14 +191,16 @@ private struct Reader {
 
     mutating func parseKey() throws(ProtocolError) -> String {
         skipWhitespace()
-        guard i < b.count, b[i] == UInt8(ascii: "\"") else {
+        guard i < b.count, b[i] == UInt8(ascii: "\"") || (singleQuotes && b[i] == UInt8(ascii: "'")) else {
             throw fail("expected an object key but found \(describeHere())")
         }
+        try count()
         let key = try parseString()
         skipWhitespace()
         guard i < b.count, b[i] == UInt8(ascii: ":") else {
             throw fail("expected ':' but found \(describeHere())")
         }
+        try count()
         i += 1
         return key
     }
@@ -178,10 +215,12 @@ private struct Reader {
         i += n
     }
 
-    /// Parses a string starting at its opening quote, decoding every escape (including
-    /// surrogate pairs) and rejecting raw control characters and invalid UTF-8.
+    /// Parses a string starting at its opening quote (double, or single when allowed),
+    /// decoding every escape (including surrogate pairs) and rejecting raw control characters
+    /// and invalid UTF-8.
     mutating func parseString() throws(ProtocolError) -> String {
         let open = i
+        let quote = b[i]
         i += 1
         var out: [UInt8] = []
         var runStart = i
@@ -191,7 +230,7 @@ private struct Reader {
                 throw fail("unterminated string")
             }
             let c = b[i]
-            if c == UInt8(ascii: "\"") {
+            if c == quote {
                 break
             } else if c == UInt8(ascii: "\\") {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<i]))
@@ -226,6 +265,7 @@ private struct Reader {
         i += 1
         switch c {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(c)
+        case UInt8(ascii: "'") where singleQuotes: out.append(c)
         case UInt8(ascii: "b"): out.append(0x08)
         case UInt8(ascii: "f"): out.append(0x0C)
         case UInt8(ascii: "n"): out.append(0x0A)

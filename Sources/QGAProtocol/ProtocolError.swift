@@ -12,6 +12,8 @@ public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible
         case nestingTooDeep
         /// A message grew past the size limit before it ended.
         case messageTooLarge
+        /// A message holds more tokens than the limit (each one costs memory once parsed).
+        case tooManyTokens
         /// Valid JSON, but not a well-formed request or reply.
         case invalidMessage
     }

@@ -76,3 +76,61 @@ private func messages(_ events: [Framer.Event]) -> [String] {
         #expect(messages(frame(ok, pieces: 100)).count == 1)
     }
 }
+
+/// QEMU's lexer beyond RFC 8259 (single quotes, 0xFE) and its streamer's token limit.
+@Suite struct FramerQEMUTests {
+    @Test(arguments: [1, 2, 5, 4096])
+    func singleQuotedStringsHideBrackets(size: Int) {
+        let stream = Array(#"{'a': '}{"]', 'b\'': 1}{"c": "it's"}"#.utf8)
+        #expect(messages(frame(stream, pieces: size)) == [#"{'a': '}{"]', 'b\'': 1}"#, #"{"c": "it's"}"#])
+    }
+
+    @Test func byteFEResetsAPartialMessageWithoutADelimiter() {
+        let bytes: [UInt8] = Array(#"{"half": "mess"#.utf8) + [0xFE] + Array(#"{"return": 7}"#.utf8)
+        for size in [1, 5, bytes.count] {
+            #expect(frame(bytes, pieces: size) == [.message(Array(#"{"return": 7}"#.utf8))])
+        }
+        let outside: [UInt8] = Array("{}".utf8) + [0xFE] + Array("[]".utf8)
+        #expect(frame(outside, pieces: 1) == [.message(Array("{}".utf8)), .message(Array("[]".utf8))])
+    }
+
+    /// `[[], 0, 0, …]` with exactly `count` tokens (count even, at least 4).
+    static func tokens(_ count: Int) -> [UInt8] {
+        Array("[[]".utf8) + Array(repeating: Array(",0".utf8), count: (count - 4) / 2).flatMap { $0 } + [UInt8(ascii: "]")]
+    }
+
+    @Test func tokensAreCountedAsQEMUCountsThem() {
+        // { "a" : [ 12 , true , 'x' ] } is 11 tokens; whitespace is none.
+        let text = Array(#"{"a" : [12, true , 'x']}"#.utf8)
+        #expect(frame(text, pieces: 1, framer: Framer(maxTokens: 11)) == [.message(text)])
+        let refused = frame(text + Array("{}".utf8), pieces: 3, framer: Framer(maxTokens: 10))
+        #expect(refused.count == 2)
+        if case .error(let error) = refused.first { #expect(error.code == .tooManyTokens) } else { Issue.record("no error") }
+        #expect(refused.last == .message(Array("{}".utf8)))
+    }
+
+    @Test func agentTokenLimitIsQEMUs() {
+        // qemu-ga 7.2 takes a message of 2097152 tokens and refuses one of 2097153 (measured).
+        #expect(Framer.agentMaxTokens == 2_097_152)
+        let atLimit = Self.tokens(2_097_152)
+        #expect(messages(frame(atLimit, pieces: 65536)).count == 1)
+        let over = Array("[[[]".utf8) + atLimit.dropFirst(3) + Array("]".utf8)  // two tokens more
+        let events = frame(over + Array("{}".utf8), pieces: 65536)
+        #expect(events.count == 2)
+        if case .error(let error) = events.first { #expect(error.code == .tooManyTokens) } else { Issue.record("no error") }
+        #expect(events.last == .message(Array("{}".utf8)))
+    }
+
+    @Test func amplifyingRequestIsRefusedEarlyAndSkipped() {
+        // 24 MiB of [0], (the shape that drove qgad to 1.4 GiB): refused after 2 Mi tokens,
+        // about 8 MiB in, and the rest skipped without being stored.
+        var framer = Framer()
+        var events = framer.feed(Array(#"{"execute":"guest-ping","arguments":{"a":["#.utf8))
+        let block = Array(repeating: Array("[0],".utf8), count: 1 << 16).flatMap { $0 }
+        for _ in 0..<96 { events += framer.feed(block) }
+        events += framer.feed(Array(#"[0]]}}{"execute":"guest-ping"}"#.utf8))
+        #expect(events.count == 2)
+        if case .error(let error) = events.first { #expect(error.code == .tooManyTokens) } else { Issue.record("no error") }
+        #expect(events.last == .message(Array(#"{"execute":"guest-ping"}"#.utf8)))
+    }
+}

@@ -76,6 +76,43 @@ import Testing
     }
 }
 
+/// What QEMU's parser takes beyond RFC 8259, behind `singleQuotes`, and the token limit.
+@Suite struct JSONParserQEMUTests {
+    @Test func singleQuotedStringsWhenAsked() throws {
+        let value = try JSONParser.parse(#"{'execute': 'guest-ping', "id": 'it"s \' \u0041\n'}"#, singleQuotes: true)
+        #expect(value["execute"] == "guest-ping")
+        #expect(value["id"] == .string("it\"s ' A\n"))
+        // QEMU takes \' in double quotes too.
+        #expect(try JSONParser.parse(#"["a\'b"]"#, singleQuotes: true) == ["a'b"])
+        #expect(throws: ProtocolError.self) { try JSONParser.parse(#"['a\x']"#, singleQuotes: true) }
+        #expect(throws: ProtocolError.self) { try JSONParser.parse(#"['unterminated]"#, singleQuotes: true) }
+    }
+
+    @Test(arguments: [#"{'a': 1}"#, #"['x']"#, #"["a\'b"]"#])
+    func strictByDefault(text: String) {
+        // The host parses agent replies strictly: qemu-ga never writes single quotes.
+        #expect(throws: ProtocolError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func tokenLimitIsExact() throws {
+        // {"a":[1,true]} is 9 tokens.
+        let text = #"{"a": [1, true]}"#
+        #expect(try JSONParser.parse(text, maxTokens: 9)["a"] == [1, true])
+        #expect { try JSONParser.parse(text, maxTokens: 8) } throws: { ($0 as? ProtocolError)?.code == .tooManyTokens }
+        #expect { try JSONParser.parse("[[],[],[]]", maxTokens: 9) } throws: { ($0 as? ProtocolError)?.code == .tooManyTokens }
+        #expect(try JSONParser.parse("[[],[],[]]", maxTokens: 10) == [[], [], []])
+    }
+
+    @Test func defaultTokenLimitIsQEMUs() throws {
+        // [[], 0, 0, …]: 4 tokens, then 2 per element.
+        func text(_ tokens: Int) -> [UInt8] {
+            Array("[[]".utf8) + Array(repeating: Array(",0".utf8), count: (tokens - 4) / 2).flatMap { $0 } + [UInt8(ascii: "]")]
+        }
+        #expect(try JSONParser.parse(text(2_097_152)).array?.count == 1_048_575)
+        #expect { try JSONParser.parse(text(2_097_154)) } throws: { ($0 as? ProtocolError)?.code == .tooManyTokens }
+    }
+}
+
 @Suite struct JSONPrinterTests {
     @Test func prettyPrintsLikeJq() throws {
         let value = try JSONParser.parse(#"{"b":[1,{"c":null}],"a":{},"e":[],"t":true}"#)
