@@ -150,10 +150,15 @@ public final class GuestAgent {
 
     /// The reply to bytes that are not JSON at all, as qemu-ga words it.
     public func replyToJunk(_ prefix: [UInt8]) -> Outgoing {
-        let text = String(decoding: prefix.prefix(32), as: UTF8.self)
+        // qemu-ga reads such bytes token by token; its first reply is about the first token.
         // A bare scalar ("text", 42) is JSON, just not a request.
-        let desc = (try? JSONParser.parse(prefix, singleQuotes: true)) != nil
-            ? "QMP input must be a JSON object" : "JSON parse error, invalid keyword '\(text)'"
+        let desc: String
+        do {
+            _ = try JSONParser.parseFirstAsQEMU(prefix)
+            desc = "QMP input must be a JSON object"
+        } catch {
+            desc = parseErrorText(error)
+        }
         let reply: JSONValue = ["error": ["class": "GenericError", "desc": .string(desc)]]
         return Outgoing(bytes: JSONPrinter(layout: .spaced).bytes(reply) + [0x0A], delimited: false)
     }

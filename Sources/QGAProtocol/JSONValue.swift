@@ -85,8 +85,8 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
         }
     }
 
-    /// The members in order. Duplicate keys are kept as written; lookups see the last one,
-    /// as QEMU's own parser does.
+    /// The members in order. The parser refuses duplicate keys, as QEMU's does; a member
+    /// appended twice is kept, and lookups see the last one.
     public private(set) var members: [Member]
 
     public init() { members = [] }

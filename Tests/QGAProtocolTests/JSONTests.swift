@@ -42,7 +42,7 @@ import Testing
 
     @Test func rejectsInvalidUTF8() {
         for bad: [UInt8] in [[0x22, 0xC3, 0x28, 0x22], [0x22, 0xFE, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22]] {
-            #expect(throws: ProtocolError(.invalidUTF8, "string is not valid UTF-8", offset: 0)) {
+            #expect(throws: ProtocolError(.invalidUTF8, "invalid UTF-8 sequence in string", offset: 0)) {
                 try JSONParser.parse(bad)
             }
         }
@@ -69,10 +69,78 @@ import Testing
         #expect(throws: ProtocolError.self) { try JSONParser.parse(text) }
     }
 
-    @Test func keepsDuplicateKeysAndReadsTheLast() throws {
-        let value = try JSONParser.parse(#"{"a":1,"a":2}"#)
-        #expect(value.object?.count == 2)
-        #expect(value["a"] == 2)
+    /// QEMU's parser refuses a duplicate key in any object; so do both dialects (qemu-ga never
+    /// sends one, so a reply with one is a protocol violation). Large objects use a set.
+    @Test(arguments: [#"{"a":1,"a":2}"#, #"{"x":[{"b":1,"c":2,"b":3}]}"#, #"{"a":{},"a":{}}"#])
+    func refusesDuplicateKeysAtAnyLevel(text: String) throws {
+        for qemu in [false, true] {
+            #expect { try JSONParser.parse(text, singleQuotes: qemu) } throws: {
+                ($0 as? ProtocolError)?.message == "duplicate key"
+            }
+        }
+        let many = "{" + (0..<100).map { #""k\#($0)":0"# }.joined(separator: ",")
+        #expect(try JSONParser.parse(many + "}").object?.count == 100)
+        #expect { try JSONParser.parse(many + #","k57":1}"#) } throws: { ($0 as? ProtocolError)?.message == "duplicate key" }
+        // As QEMU: an error inside the second value is found before the duplicate.
+        #expect { try JSONParser.parse(#"{"a":1,"a":[1 2]}"#) } throws: { ($0 as? ProtocolError)?.message == "expected separator in list" }
+    }
+}
+
+/// qemu-ga's words for the first error in a malformed message (QEMU's json-parser.c, and
+/// json-lexer.c's "stray" tokens, which win over any syntax error in the same message).
+@Suite struct JSONParserQEMUErrorTests {
+    @Test(arguments: [
+        (#"{"execute":}"#, "expecting value"),
+        (#"{"execute" "guest-ping"}"#, "missing : in object pair"),
+        (#"{"execute":"guest-ping",}"#, "expecting value"),
+        ("{,}", "expecting value"),
+        ("[1,]", "expecting value"),
+        ("}", "expecting value"),
+        (#"{"a":1 "b":2}"#, "expected separator in dict"),
+        ("[1 2]", "expected separator in list"),
+        (#"{"a":1]"#, "expected separator in dict"),
+        ("{1:2}", "key is not a string in object"),
+        (#"{{"a" 1}:2}"#, "missing : in object pair"),
+        ("[tru]", "invalid keyword 'tru'"),
+        ("[truex]", "invalid keyword 'truex'"),
+        ("garbage", "invalid keyword 'garbage'"),
+        (#"{"execute":"guest-\qing"}"#, "invalid escape sequence in string"),
+        (#"["\ud800"]"#, "\\ud800 is not a valid Unicode character"),
+        (#"["\uDC00x"]"#, "\\uDC00 is not a valid Unicode character"),
+        (#"["\ud800\u0041"]"#, "\\ud800 is not a valid Unicode character"),
+        (#"["\u12"]"#, #"\u12" is not a valid Unicode character"#),
+        (#"["\uffff"]"#, "\\uffff is not a valid Unicode character"),
+        (#"["\udbff\udfff"]"#, "\\udbff\\udfff is not a valid Unicode character"),
+        (#"{"a":01}"#, "stray '01'"),
+        (#"{"a" "b":01}"#, "stray '01'"),
+        ("[1.]", "stray '1.]'"),
+        ("[-x]", "stray '-x'"),
+        ("{\"execute\":\"guest-\nping\"}", "stray '\"guest-\n'"),
+        ("[\"a\u{0}b\"]", "stray '\"a'"),
+        ("[True]", "stray 'T'"),
+    ])
+    func firstErrorAsQEMU(text: String, expected: String) {
+        #expect { try JSONParser.parse(text, singleQuotes: true) } throws: { ($0 as? ProtocolError)?.message == expected }
+    }
+
+    @Test func invalidUTF8BeforeABadEscapeIsReportedFirst() {
+        let bytes: [UInt8] = [0x5B, 0x22, 0xC3, 0x28, 0x5C, 0x71, 0x22, 0x5D]  // ["\xC3(\q"]
+        #expect(throws: ProtocolError(.invalidUTF8, "invalid UTF-8 sequence in string", offset: 1)) {
+            try JSONParser.parse(bytes, singleQuotes: true)
+        }
+    }
+
+    @Test func longKeywordsAreCutAsQEMUCutsThem() {
+        let word = String(repeating: "x", count: 2000)
+        #expect { try JSONParser.parse("[\(word)]", singleQuotes: true) } throws: {
+            ($0 as? ProtocolError)?.message == "invalid keyword '" + String(repeating: "x", count: 1023 - 17)
+        }
+    }
+
+    @Test func firstTokenOfJunk() throws {
+        #expect(try JSONParser.parseFirstAsQEMU(Array(#""text"x"#.utf8)) == "text")
+        #expect(try JSONParser.parseFirstAsQEMU(Array("42x".utf8)) == 42)
+        #expect { try JSONParser.parseFirstAsQEMU(Array("garbage".utf8)) } throws: { ($0 as? ProtocolError)?.message == "invalid keyword 'garbage'" }
     }
 }
 
