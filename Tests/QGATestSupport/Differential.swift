@@ -30,7 +30,7 @@ public indirect enum JSONShape: Equatable, Sendable, CustomStringConvertible {
             for shape in elements.map(JSONShape.init) { element = element.map { $0.union(shape) } ?? shape }
             self = .array(element)
         case .object(let object):
-            // A duplicated member counts once (the agents' parsers keep the last one).
+            // A duplicated member counts once (both agents refuse them).
             var seen: [String: JSONShape] = [:]
             for member in object { seen[member.key] = JSONShape(member.value) }
             self = .object(seen.keys.sorted().map { Member(name: $0, shape: seen[$0] ?? .null, optional: false) })
