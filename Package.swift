@@ -44,6 +44,11 @@ let package = Package(
 
         .executableTarget(name: "qga", dependencies: ["QGACommands"]),
 
+        // Development only: reads QEMU's qga/qapi-schema.json and writes the catalogue
+        // (Sources/QGAProtocol/Catalogue+Generated.swift); run by scripts/generate-catalogue.
+        .target(name: "QAPISchema", dependencies: ["QGAProtocol"]),
+        .executableTarget(name: "qga-catalogue-gen", dependencies: ["QAPISchema"]),
+
         // The guest daemon: no Foundation, no ArgumentParser, no libvirt (its memory
         // footprint is measured against qemu-ga's).
         .target(name: "QGAGuest", dependencies: ["QGAProtocol", "QGASystem", "CQGAShims"]),
@@ -54,7 +59,7 @@ let package = Package(
             name: "QGATestSupport",
             dependencies: ["QGAProtocol", "QGASystem"],
             path: "Tests/QGATestSupport"),
-        .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
+        .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol", "QAPISchema"]),
         // The daemon's handlers and platform readers, in-process (fake sysfs and procfs text).
         .testTarget(name: "QGAGuestTests", dependencies: ["QGAGuest", "QGATestSupport"]),
         .testTarget(
