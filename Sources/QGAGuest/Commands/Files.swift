@@ -76,8 +76,8 @@ extension GuestAgent {
                     let n: Int
                     do throws(SystemError) {
                         // nil: a non-blocking file (a FIFO) has nothing more now.
-                        guard let count = try FileDescriptor(rawValue: fd).readAvailable(into: rest) else { break }
-                        n = count
+                        guard let available = try FileDescriptor(rawValue: fd).readAvailable(into: rest) else { break }
+                        n = available
                     } catch {
                         readError = error.errno.rawValue
                         break
