@@ -40,6 +40,7 @@ let package = Package(
                 "QGAClient",
                 "QGALibvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
 
         .executableTarget(name: "qga", dependencies: ["QGACommands"]),
@@ -51,7 +52,11 @@ let package = Package(
 
         // The guest daemon: no Foundation, no ArgumentParser, no libvirt (its memory
         // footprint is measured against qemu-ga's).
-        .target(name: "QGAGuest", dependencies: ["QGAProtocol", "QGASystem", "CQGAShims"]),
+        .target(
+            name: "QGAGuest",
+            dependencies: [
+                "QGAProtocol", "QGASystem", "CQGAShims", .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         .executableTarget(name: "qgad", dependencies: ["QGAGuest"]),
 
         // Test support: agents on temporary sockets, a misbehaving agent, binary runners.

@@ -1,4 +1,6 @@
 import Glibc
+import QGASystem
+import SystemPackage
 
 /// qgad's settings, from qemu-ga's options and config file (`[general]` keys), so that
 /// existing unit files, `/etc/qemu-ga/qemu-ga.conf` files and habits carry over.
@@ -102,8 +104,7 @@ extension Config {
 
 /// Writes a warning line to stderr.
 public func printWarning(_ message: String) {
-    let bytes = Array("qgad: warning: \(message)\n".utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    _ = try? FileDescriptor.standardError.writeFully(Array("qgad: warning: \(message)\n".utf8))
 }
 
 /// Parses qemu-ga's command line: getopt `hVvdc:m:p:l:f:F::b:a:s:t:Dr` with long names (and

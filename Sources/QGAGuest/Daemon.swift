@@ -2,6 +2,7 @@ import CQGAShims
 import Glibc
 import QGAProtocol
 import QGASystem
+import SystemPackage
 
 /// qgad's entry point: options, daemonizing, the pidfile, the channel and the serving loop.
 public enum Daemon {
@@ -104,8 +105,7 @@ public enum Daemon {
     }
 
     static func printError(_ text: String) {
-        let bytes = Array((text + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        _ = try? FileDescriptor.standardError.writeFully(Array((text + "\n").utf8))
     }
 
     static let usage = """
@@ -153,7 +153,7 @@ struct Pidfile {
             throw ConfigError("cannot lock pid file \(path): is another agent running?")
         }
         _ = ftruncate(fd, 0)
-        _ = FileSystem.writeAll(fd, Array("\(getpid())\n".utf8))
+        _ = try? FileDescriptor(rawValue: fd).writeFully(Array("\(getpid())\n".utf8))
         self.path = path
         self.fd = fd
     }
@@ -187,23 +187,14 @@ enum Channel: CustomStringConvertible {
         case .unixListen:
             guard let path = config.path else { throw ConfigError("must specify a path for this channel") }
             unlink(path)
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(path.utf8)
-            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw ConfigError("socket path too long: \(path)") }
-            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-            let rc = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            guard let address = try? UnixAddress(path, operation: "bind") else { throw ConfigError("socket path too long: \(path)") }
+            do throws(SystemError) {
+                // 0600 (bind gave 0700 under qgad's umask): only root talks to the agent. A
+                // socket handed over by systemd keeps the mode its unit sets (SocketMode=).
+                return .listening(try address.listen(mode: 0o600, backlog: 1).rawValue)
+            } catch {
+                throw ConfigError("cannot listen on \(path): \(FileSystem.strerror(error.errno.rawValue))")
             }
-            // 0600 (bind gave 0700 under qgad's umask): only root talks to the agent. A
-            // socket handed over by systemd keeps the mode its unit sets (SocketMode=).
-            guard rc == 0, chmod(path, 0o600) == 0, listen(fd, 1) == 0 else {
-                let code = errno
-                close(fd)
-                throw ConfigError("cannot listen on \(path): \(FileSystem.strerror(code))")
-            }
-            return .listening(fd)
         case .vsockListen:
             let text = config.path ?? "-1:1234"
             let parts = text.split(separator: ":")
@@ -362,11 +353,17 @@ struct Server {
 
     private mutating func readClient() {
         guard let fd = client else { return }
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR || errno == EAGAIN { return }
-            let code = errno
-            log.error("read: \(FileSystem.strerror(code))")
+        let result = buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(SystemError) in try FileDescriptor(rawValue: fd).readAvailable(into: raw) }
+        }
+        let n: Int
+        switch result {
+        case .success(nil):
+            return
+        case .success(let count?):
+            n = count
+        case .failure(let error):
+            log.error("read: \(FileSystem.strerror(error.errno.rawValue))")
             if case .device(let fd, let path, _) = channel {
                 // The port itself failed (unplugged, driver reloaded): reopen it with -r.
                 close(fd)
@@ -457,21 +454,25 @@ struct Server {
                 outboxOffset = 0
                 continue
             }
-            let n = chunk.withUnsafeBytes { bytes in
-                bytes.baseAddress.map { write(fd, $0 + outboxOffset, bytes.count - outboxOffset) } ?? 0
+            let result = chunk.withUnsafeBytes { bytes in
+                Result { () throws(SystemError) in
+                    try FileDescriptor(rawValue: fd).writeAvailable(UnsafeRawBufferPointer(rebasing: bytes[outboxOffset...]))
+                }
             }
-            if n > 0 {
+            switch result {
+            case .success(let n):
                 outboxOffset += n
                 if outboxOffset == chunk.count {
                     outbox.removeFirst()
                     outboxOffset = 0
+                    continue
                 }
-                continue
+                // The client takes no more now: the rest goes at its next POLLOUT. A port
+                // whose host went away polls as hang-up and never takes the bytes.
+                if !hungUp { return }
+            case .failure(let error):
+                log.error("cannot send a reply: \(FileSystem.strerror(error.errno.rawValue))")
             }
-            if n < 0 && errno == EINTR { continue }
-            // A port whose host went away polls as hang-up and never takes the bytes.
-            if n < 0 && errno == EAGAIN && !hungUp { return }
-            if n < 0 && errno != EAGAIN { log.error("cannot send a reply: \(FileSystem.strerror(errno))") }
             dropClient()
             return
         }

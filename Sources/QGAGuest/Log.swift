@@ -1,4 +1,6 @@
 import Glibc
+import QGASystem
+import SystemPackage
 
 /// qgad's log, at qemu-ga's levels: errors always, everything else only with `-v`.
 ///
@@ -165,11 +167,11 @@ private final class LogWriter: @unchecked Sendable {
             writing = true
             pthread_mutex_unlock(mutex)
 
-            if lost > 0 { _ = FileSystem.writeAll(fd, Array("qgad: error: \(lost) log line(s) dropped\n".utf8)) }
+            if lost > 0 { _ = try? FileDescriptor(rawValue: fd).writeFully(Array("qgad: error: \(lost) log line(s) dropped\n".utf8)) }
             for entry in batch {
                 switch entry {
                 case .line(let bytes):
-                    _ = FileSystem.writeAll(fd, bytes)
+                    _ = try? FileDescriptor(rawValue: fd).writeFully(bytes)
                 case .open(let path):
                     let opened = Log.open(path)
                     if opened >= 0 {
@@ -177,7 +179,7 @@ private final class LogWriter: @unchecked Sendable {
                         fd = opened
                     } else {
                         let reason = FileSystem.strerror(errno)
-                        _ = FileSystem.writeAll(fd, Array("qgad: error: unable to open log file \(path): \(reason)\n".utf8))
+                        _ = try? FileDescriptor(rawValue: fd).writeFully(Array("qgad: error: unable to open log file \(path): \(reason)\n".utf8))
                     }
                 }
             }

@@ -20,24 +20,12 @@ public final class StreamSocket {
 
     /// Connects to the unix stream socket at `path`.
     public static func connect(unixPath path: String, deadline: Deadline) throws(SystemError) -> StreamSocket {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard !pathBytes.isEmpty, pathBytes.count < capacity else {
-            throw SystemError("connect", .fileNameTooLong, subject: path)
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: pathBytes)
-        }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw SystemError("socket", .last, subject: path) }
-        let sock = StreamSocket(FileDescriptor(rawValue: fd))
-        let length = socklen_t(MemoryLayout<sockaddr_un>.size)
+        guard !path.isEmpty else { throw SystemError("connect", .fileNameTooLong, subject: path) }
+        let address = try UnixAddress(path, operation: "connect")
+        let sock = StreamSocket(try UnixAddress.streamSocket(flags: Int32(SOCK_NONBLOCK.rawValue), subject: path))
+        let fd = sock.descriptor.rawValue
         while true {
-            let rc = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
-            }
+            let rc = address.withSocketAddress { Glibc.connect(fd, $0, $1) }
             if rc == 0 { return sock }
             let err = Errno.last
             switch err {
@@ -80,36 +68,20 @@ public final class StreamSocket {
     /// Returns 0 at end of stream.
     public func read(into buffer: UnsafeMutableRawBufferPointer, deadline: Deadline) throws(SystemError) -> Int {
         while true {
-            let n = Glibc.read(descriptor.rawValue, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            let err = Errno.last
-            switch err {
-            case .interrupted: continue
-            case .resourceTemporarilyUnavailable:
-                try wait(for: Int16(POLLIN), operation: "read", subject: nil, deadline: deadline)
-            default: throw SystemError("read", err)
-            }
+            if let n = try descriptor.readAvailable(into: buffer) { return n }
+            try wait(for: Int16(POLLIN), operation: "read", subject: nil, deadline: deadline)
         }
     }
 
     /// Writes every byte, waiting up to the deadline whenever the peer is not reading.
     public func write(_ bytes: [UInt8], deadline: Deadline) throws(SystemError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                // MSG_NOSIGNAL: a vanished peer is an EPIPE error, not a fatal SIGPIPE.
-                send(descriptor.rawValue, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if n >= 0 {
-                offset += n
-                continue
-            }
-            let err = Errno.last
-            switch err {
-            case .interrupted: continue
-            case .resourceTemporarilyUnavailable:
-                try wait(for: Int16(POLLOUT), operation: "write", subject: nil, deadline: deadline)
-            default: throw SystemError("write", err)
+        try bytes.withUnsafeBufferPointer { (buffer) throws(SystemError) in
+            var rest = UnsafeRawBufferPointer(buffer)
+            while !rest.isEmpty {
+                // noSignal: a vanished peer is an EPIPE error, not a fatal SIGPIPE.
+                let written = try descriptor.writeAvailable(rest, noSignal: true)
+                rest = UnsafeRawBufferPointer(rebasing: rest[written...])
+                if !rest.isEmpty { try wait(for: Int16(POLLOUT), operation: "write", subject: nil, deadline: deadline) }
             }
         }
     }

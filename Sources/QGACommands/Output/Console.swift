@@ -1,5 +1,7 @@
 import Glibc
 import QGAProtocol
+import QGASystem
+import SystemPackage
 
 /// Where results and diagnostics go: results to stdout, diagnostics to stderr.
 enum Console {
@@ -62,16 +64,12 @@ enum Console {
     /// Writes everything; returns 0 or the errno that stopped it.
     @discardableResult
     private static func write(fd: Int32, _ bytes: [UInt8]) -> Int32 {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            offset += n
+        do throws(SystemError) {
+            try FileDescriptor(rawValue: fd).writeFully(bytes)
+            return 0
+        } catch {
+            return error.errno.rawValue
         }
-        return 0
     }
 
     /// True when `fd` is a terminal.

@@ -1,5 +1,7 @@
 import Glibc
 import QGAProtocol
+import QGASystem
+import SystemPackage
 
 /// A process started by guest-exec, with what it has written so far.
 final class TrackedProcess {
@@ -138,22 +140,18 @@ extension GuestAgent {
     /// children of other code (shutdown, hooks).
     func reap(_ process: TrackedProcess) {
         guard process.status == nil else { return }
-        var raw: Int32 = 0
-        if waitpid(process.pid, &raw, WNOHANG) == process.pid { process.status = ChildStatus(raw: raw) }
+        process.status = (try? reapChild(process.pid)) ?? nil
     }
 
     func pumpInput(_ process: TrackedProcess) {
         guard let fd = process.stdinFD else { return }
-        while process.inputWritten < process.pendingInput.count {
-            let n = process.pendingInput.withUnsafeBytes { bytes in
-                bytes.baseAddress.map { write(fd, $0 + process.inputWritten, bytes.count - process.inputWritten) } ?? 0
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN { return }
-                break
-            }
-            process.inputWritten += n
+        let written = process.pendingInput.withUnsafeBytes { bytes in
+            try? FileDescriptor(rawValue: fd).writeAvailable(UnsafeRawBufferPointer(rebasing: bytes[process.inputWritten...]))
+        }
+        if let written {
+            process.inputWritten += written
+            // The child takes no more now: the rest waits for POLLOUT.
+            if process.inputWritten < process.pendingInput.count { return }
         }
         process.pendingInput = []
         close(fd)
@@ -166,15 +164,18 @@ extension GuestAgent {
         func pull(_ fd: inout Int32?, _ buffer: inout [UInt8], _ truncated: inout Bool) {
             guard let descriptor = fd else { return }
             while true {
-                let n = read(descriptor, &chunk, chunk.count)
-                if n > 0 {
+                let got = chunk.withUnsafeMutableBytes { raw in
+                    Result { () throws(SystemError) in try FileDescriptor(rawValue: descriptor).readAvailable(into: raw) }
+                }
+                if case .success(let n?) = got, n > 0 {
                     let room = ProcessTable.maxOutput - buffer.count
                     if n > room { truncated = true }
                     if room > 0 { buffer += chunk[0..<min(n, room)] }
                     continue
                 }
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 && errno == EAGAIN { return }
+                // Nothing more now (EAGAIN): the rest comes at the next POLLIN.
+                if case .success(nil) = got { return }
+                // End of the stream, or an error.
                 close(descriptor)
                 fd = nil
                 return

@@ -1,5 +1,7 @@
 import Glibc
 import QGAProtocol
+import QGASystem
+import SystemPackage
 
 /// Open guest-file handles. Bounded: a client that never closes cannot exhaust the agent.
 struct FileTable {
@@ -70,10 +72,14 @@ extension GuestAgent {
             let buffer = [UInt8](unsafeUninitializedCapacity: Int(count)) { storage, initialized in
                 var got = 0
                 while got < storage.count {
-                    let n = read(fd, storage.baseAddress! + got, storage.count - got)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        if errno != EAGAIN { readError = errno }
+                    let rest = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: storage[got...]))
+                    let n: Int
+                    do throws(SystemError) {
+                        // nil: a non-blocking file (a FIFO) has nothing more now.
+                        guard let available = try FileDescriptor(rawValue: fd).readAvailable(into: rest) else { break }
+                        n = available
+                    } catch {
+                        readError = error.errno.rawValue
                         break
                     }
                     if n == 0 {
@@ -99,15 +105,14 @@ extension GuestAgent {
             guard count >= 0, count <= Int64(bytes.count) else {
                 throw AgentError.generic("value '\(count)' is invalid for argument count")
             }
-            var written = 0
-            while written < Int(count) {
-                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, Int(count) - written) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    if errno == EAGAIN { break }
-                    throw AgentError.generic("failed to write to file: \(FileSystem.strerror(errno))")
+            // A non-blocking file (a FIFO) may take only part: the count says how much.
+            let written: Int
+            do throws(SystemError) {
+                written = try bytes.withUnsafeBufferPointer { (buffer) throws(SystemError) in
+                    try FileDescriptor(rawValue: fd).writeAvailable(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[..<Int(count)]))
                 }
-                written += n
+            } catch {
+                throw AgentError.generic("failed to write to file: \(FileSystem.strerror(error.errno.rawValue))")
             }
             return ["count": .int(written), "eof": false]
         }

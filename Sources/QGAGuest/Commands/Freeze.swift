@@ -1,6 +1,7 @@
 import CQGAShims
 import Glibc
 import QGAProtocol
+import QGASystem
 
 extension GuestAgent {
     func registerFreeze() {

@@ -1,4 +1,6 @@
 import Glibc
+import QGASystem
+import SystemPackage
 
 /// Small file-system helpers over Glibc, for procfs, sysfs and state files.
 enum FileSystem {
@@ -10,20 +12,7 @@ enum FileSystem {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        return writeAll(fd, bytes)
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += n
-        }
-        return true
+        return (try? FileDescriptor(rawValue: fd).writeFully(bytes)) != nil
     }
 
     /// The names in a directory, without "." and "..", sorted.
@@ -60,12 +49,4 @@ enum FileSystem {
     }
 
     static func strerror(_ code: Int32) -> String { String(cString: Glibc.strerror(code)) }
-}
-
-/// Runs a system call again while it fails with EINTR.
-func retryingEINTR(_ call: () -> Int32) -> Int32 {
-    while true {
-        let rc = call()
-        if rc >= 0 || errno != EINTR { return rc }
-    }
 }

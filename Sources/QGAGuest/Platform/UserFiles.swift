@@ -1,4 +1,6 @@
 import Glibc
+import QGASystem
+import SystemPackage
 
 /// Why a file under a user's directory was not read or written.
 enum UserFileError: Error, Equatable {
@@ -64,11 +66,16 @@ final class UserDirectory {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = read(file, &chunk, chunk.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(errno)
+            let got: Int?
+            do {
+                got = try chunk.withUnsafeMutableBufferPointer { (buffer) throws(SystemError) in
+                    try FileDescriptor(rawValue: file).readAvailable(into: UnsafeMutableRawBufferPointer(buffer))
+                }
+            } catch {
+                throw .system(error.errno.rawValue)
             }
+            // A regular file never says EAGAIN; were it to, that is an error here, as before.
+            guard let n = got else { throw .system(EAGAIN) }
             if n == 0 { return bytes }
             guard n <= limit - bytes.count else { throw .refused("'\(name)' is larger than \(limit) bytes") }
             bytes += chunk[0..<n]
@@ -88,7 +95,12 @@ final class UserDirectory {
         }
         guard file >= 0 else { throw .system(errno) }
         var failure: Int32 = 0
-        if !FileSystem.writeAll(file, bytes) || fchown(file, uid, gid) != 0 || fchmod(file, mode) != 0 || fsync(file) != 0 {
+        do {
+            try FileDescriptor(rawValue: file).writeFully(bytes)
+        } catch {
+            failure = error.errno.rawValue
+        }
+        if failure == 0 && (fchown(file, uid, gid) != 0 || fchmod(file, mode) != 0 || fsync(file) != 0) {
             failure = errno
         }
         if close(file) != 0 && failure == 0 && errno != EINTR { failure = errno }

@@ -1,5 +1,6 @@
 import Glibc
 import QGASystem
+import SystemPackage
 
 /// A guest account: what the ssh and password commands need from a passwd entry.
 struct UserAccount: Equatable {
@@ -80,11 +81,12 @@ enum UserLookup {
             let ready = poll(&entry, 1, deadline.pollMilliseconds)
             if ready < 0 && errno != EINTR { break }
             guard ready > 0 else { continue }
-            let n = read(ends[0], &chunk, chunk.count)
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                break
+            let got = chunk.withUnsafeMutableBytes { buffer in
+                Result { () throws(SystemError) in try FileDescriptor(rawValue: ends[0]).readAvailable(into: buffer) }
             }
+            // An error ends the read; nothing yet (EAGAIN, nil) waits for more.
+            guard case .success(let available) = got else { break }
+            guard let n = available else { continue }
             if n == 0 {
                 complete = true
                 break
@@ -98,17 +100,18 @@ enum UserLookup {
 
     /// Waits for `pid` until `deadline`, then kills it; its exit status.
     private static func reap(_ pid: pid_t, deadline: Deadline) -> ChildStatus? {
-        var raw: Int32 = 0
         while true {
-            let rc = waitpid(pid, &raw, WNOHANG)
-            if rc == pid { return ChildStatus(raw: raw) }
-            if rc < 0 && errno != EINTR { return nil }
+            do {
+                if let status = try reapChild(pid) { return status }
+            } catch {
+                return nil
+            }
             if deadline.hasPassed { break }
             // It closed stdout and is about to exit; a short pause instead of a busy loop.
             _ = poll(nil, 0, min(5, deadline.pollMilliseconds))
         }
         kill(pid, SIGKILL)
-        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        _ = try? reapChild(pid, blocking: true)
         return nil
     }
 }
