@@ -32,8 +32,8 @@ struct Snapshot: ParsableCommand {
 
     func run() throws {
         guard case .domain(let domainName) = target else { throw ClientError(.invalidRequest, "snapshots need a libvirt domain") }
-        // libvirt quiesces through the agent itself: qga needs only the domain.
-        let domain = try agent.libvirt.domain(domainName, options: agent.callOptions)
+        // Resolved with its agent channel, so that a domain without one is refused plainly (exit 2).
+        let domain = try agent.libvirt.resolve(domain: domainName, options: agent.callOptions).domain
         var flags = LibvirtDomain.SnapshotOptions()
         flags.diskOnly = diskOnly
         flags.atomic = atomic
