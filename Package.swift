@@ -31,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "CLibvirt", pkgConfig: "libvirt-qemu", providers: [.apt(["libvirt-dev"])]),
 
         // Layer 4: libvirt domains as targets, lifecycle, fsfreeze and snapshots.
-        .target(name: "QGALibvirt", dependencies: ["QGAClient", "CLibvirt"]),
+        .target(name: "QGALibvirt", dependencies: ["QGAClient", "QGAProtocol", "QGASystem", "CLibvirt"]),
 
         // Layer 5: the `qga` command tree.
         .target(
@@ -39,6 +39,8 @@ let package = Package(
             dependencies: [
                 "QGAClient",
                 "QGALibvirt",
+                "QGAProtocol",
+                "QGASystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
@@ -66,10 +68,10 @@ let package = Package(
             path: "Tests/QGATestSupport"),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol", "QAPISchema"]),
         // The daemon's handlers and platform readers, in-process (fake sysfs and procfs text).
-        .testTarget(name: "QGAGuestTests", dependencies: ["QGAGuest", "QGATestSupport"]),
+        .testTarget(name: "QGAGuestTests", dependencies: ["QGAGuest", "QGAProtocol", "QGATestSupport"]),
         .testTarget(
             name: "QGACommandsTests",
-            dependencies: ["QGAClient", "QGACommands", "QGALibvirt", "QGATestSupport"]),
+            dependencies: ["QGAClient", "QGACommands", "QGALibvirt", "QGAProtocol", "QGATestSupport"]),
         .testTarget(
             name: "QGAEndToEndTests",
             dependencies: ["QGAProtocol", "QGATestSupport"]),

@@ -58,6 +58,9 @@ public protocol AgentConnection: AnyObject {
     /// Thaws every frozen filesystem; returns how many.
     func thaw(options: CallOptions) throws(ClientError) -> Int
 
+    /// Asks the guest to power off, halt or reboot; returns once the request is accepted.
+    func shutdown(_ mode: ShutdownMode, options: CallOptions) throws(ClientError)
+
     /// Where the agent is, for messages.
     var label: String { get }
 
@@ -81,6 +84,16 @@ extension AgentConnection {
         try count(try call("guest-fsfreeze-thaw", options: options), of: "guest-fsfreeze-thaw")
     }
 
+    public func shutdown(_ mode: ShutdownMode, options: CallOptions) throws(ClientError) {
+        try guestShutdown(mode, options: options)
+    }
+
+    /// `guest-shutdown` with `mode`: how a direct channel shuts down or reboots the guest
+    /// (success is silence, so it returns after `CallOptions.noReplyGrace` by default).
+    public func guestShutdown(_ mode: ShutdownMode, options: CallOptions) throws(ClientError) {
+        _ = try call("guest-shutdown", arguments: ["mode": .string(mode.rawValue)], options: options)
+    }
+
     private func count(_ value: JSONValue?, of command: String) throws(ClientError) -> Int {
         guard let n = value?.number?.int else {
             throw ClientError(.protocolViolation, "\(label): \(command) returned \(value?.kindName ?? "nothing"), not a count")
@@ -102,13 +115,9 @@ extension AgentConnection {
     }
 }
 
-/// Opens a connection to the agent at a socket `target` (libvirt domains are resolved by
-/// QGALibvirt, which calls this for the sockets their XML names).
-public func connect(to target: Target, options: CallOptions) throws(ClientError) -> any AgentConnection {
-    switch target {
-    case .unix(let path):
-        return try AgentSession(unixPath: path, options: options)
-    case .vsock, .domain:
-        throw ClientError(.unreachable, "\(target): only unix sockets can be reached directly so far")
-    }
+/// How the guest should go down (`guest-shutdown`'s modes).
+public enum ShutdownMode: String, Sendable, CaseIterable {
+    case powerdown
+    case halt
+    case reboot
 }

@@ -28,6 +28,15 @@ public enum Target: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The target written so that `init(parsing:)` reads it back the same (for hints that
+    /// show a command to run).
+    public var argument: String {
+        switch self {
+        case .unix(let path): path.contains("/") ? path : "unix:\(path)"
+        case .vsock, .domain: description
+        }
+    }
+
     public var description: String {
         switch self {
         case .unix(let path): path

@@ -7,17 +7,28 @@ public struct QGA: ParsableCommand {
         commandName: "qga",
         abstract: "Talk to QEMU guest agents, quickly and safely.",
         discussion: """
-            TARGET is the host end of a VM's guest agent channel: a unix socket path \
-            (anything containing '/'), or unix:PATH.
+            TARGET is where the guest's agent is: a libvirt domain (name, UUID or id; \
+            -c/--connect picks the libvirt URI, --channel the agent channel), or the host \
+            end of the VM's agent channel, a unix socket path (anything containing '/') or \
+            unix:PATH.
 
             Exit status:
-              0   success
-              1   the agent answered with an error (printed as 'qga: CLASS: desc')
-              2   the agent cannot be reached (no socket, refused, unknown domain, agent \
-            not configured or not connected)
-              3   the agent is not responding (sync or command timeout)
-              4   the agent broke the protocol (malformed, oversized or unexpected reply)
-              64  usage error
+              0      success
+              1      the agent answered with an error ('qga: CLASS: desc' on stderr)
+              2      the agent cannot be reached: no socket, refused, unknown domain,
+                     agent not configured or not connected
+              3      the agent is not responding: the sync or the command timed out
+              4      the agent broke the protocol: a malformed, oversized or
+                     unexpected reply
+              5      a host-side operation failed: libvirt refused it, a snapshot
+                     could not be taken
+              6      freeze-run: the thaw failed; the guest may still be frozen
+              124    freeze-run: the guest stayed frozen for --max-frozen; qga
+                     thawed it and stopped the command
+              127    freeze-run: the host command cannot be run
+              128+N  freeze-run: qga got signal N and thawed the guest
+              64     usage error
+            freeze-run otherwise exits with the host command's status.
             """,
         version: "0.1.0",
         subcommands: [Exec.self, Shutdown.self, Reboot.self, FSFreeze.self, FreezeRun.self, Snapshot.self])
@@ -31,7 +42,7 @@ public struct QGA: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let command: any ParsableCommand
         do {
-            command = try parseAsRoot(normalizeWait(Array(CommandLine.arguments.dropFirst())))
+            command = try parseAsRoot()
         } catch {
             exit(withError: error)
         }

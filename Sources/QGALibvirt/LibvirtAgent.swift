@@ -59,4 +59,21 @@ public final class LibvirtAgent: AgentConnection {
     public func thaw(options: CallOptions) throws(ClientError) -> Int {
         try domain.fsThaw(deadlineSeconds: options.seconds(for: "guest-fsfreeze-thaw"))
     }
+
+    /// Power-off and reboot go through libvirt's agent mode (`virDomainShutdownFlags`,
+    /// `virDomainReboot`), so that libvirt knows; its API has no halt, which goes to the agent.
+    public func shutdown(_ mode: ShutdownMode, options: CallOptions) throws(ClientError) {
+        let deadline = LibvirtAgent.lifecycleSeconds(options)
+        switch mode {
+        case .powerdown: try domain.shutdown(acpi: false, deadlineSeconds: deadline)
+        case .reboot: try domain.reboot(acpi: false, deadlineSeconds: deadline)
+        case .halt: try guestShutdown(.halt, options: options)
+        }
+    }
+
+    /// How long libvirt may take over a shutdown or reboot request: the agent's time, and a
+    /// minute for libvirt itself.
+    public static func lifecycleSeconds(_ options: CallOptions) -> Double {
+        options.seconds(for: "guest-shutdown") + 60
+    }
 }

@@ -1,10 +1,12 @@
 import QGAClient
 
-/// A target resolved to a way of reaching its agent, and to its libvirt domain if it is one.
-public struct ResolvedTarget {
+/// A domain, its chosen agent channel, and a connection to the agent on it.
+public struct ResolvedDomain {
+    public let domain: LibvirtDomain
+    /// The agent channel chosen (`--channel`, else libvirt's own, else the first socket).
+    public let channel: AgentChannel
+    /// Through libvirt for its own channel; directly at the socket otherwise.
     public let agent: any AgentConnection
-    /// The libvirt domain, for targets that name one (lifecycle and snapshots need it).
-    public let domain: LibvirtDomain?
 }
 
 /// How `-c/--connect` and `--channel` shape the resolution of a target.
@@ -19,39 +21,55 @@ public struct LibvirtOptions: Sendable {
     }
 }
 
-/// Resolves `target`: sockets directly; a libvirt domain through libvirt when libvirt owns
-/// its agent channel (`org.qemu.guest_agent.0`), or directly through the socket its XML
-/// names for another agent channel.
-public func resolve(
-    _ target: Target, libvirt: LibvirtOptions, options: CallOptions, environment: (String) -> String?
-) throws(ClientError) -> ResolvedTarget {
-    guard case .domain(let name) = target else {
-        return ResolvedTarget(agent: try connect(to: target, options: options), domain: nil)
+/// Resolves libvirt domains: the `DomainResolver` the command layer gives QGAClient, and the
+/// way to a domain for what only libvirt can do (state, ACPI, snapshots).
+public struct LibvirtResolver: DomainResolver {
+    public let libvirt: LibvirtOptions
+    public let environment: (String) -> String?
+
+    public init(_ libvirt: LibvirtOptions, environment: @escaping (String) -> String?) {
+        self.libvirt = libvirt
+        self.environment = environment
     }
-    let uri = libvirt.uri ?? LibvirtConnection.defaultURI(environment: environment)
-    let domain = try LibvirtConnection(uri: uri, callSeconds: options.libvirtSeconds).domain(name)
-    let channels = AgentChannel.all(inDomainXML: try domain.xml())
-    let chosen: AgentChannel
-    if let wanted = libvirt.channel {
-        guard let match = channels.first(where: { $0.name == wanted }) else {
-            let have = channels.isEmpty ? "none" : channels.map(\.name).joined(separator: ", ")
-            throw ClientError(.unreachable, "\(name): no guest agent channel named \(wanted) (it has: \(have))")
+
+    public func connect(toDomain name: String, options: CallOptions) throws(ClientError) -> any AgentConnection {
+        try resolve(domain: name, options: options).agent
+    }
+
+    /// Looks the domain up (name, UUID or id) on the chosen libvirt URI.
+    public func domain(_ name: String, options: CallOptions) throws(ClientError) -> LibvirtDomain {
+        let uri = libvirt.uri ?? LibvirtConnection.defaultURI(environment: environment)
+        return try LibvirtConnection(uri: uri, callSeconds: options.libvirtSeconds).domain(name)
+    }
+
+    /// Finds the domain and its agent: through libvirt when libvirt owns the agent channel
+    /// (`org.qemu.guest_agent.0`), or directly through the socket the domain XML names for
+    /// another agent channel.
+    public func resolve(domain name: String, options: CallOptions) throws(ClientError) -> ResolvedDomain {
+        let domain = try domain(name, options: options)
+        let channels = AgentChannel.all(inDomainXML: try domain.xml())
+        let chosen: AgentChannel
+        if let wanted = libvirt.channel {
+            guard let match = channels.first(where: { $0.name == wanted }) else {
+                let have = channels.isEmpty ? "none" : channels.map(\.name).joined(separator: ", ")
+                throw ClientError(.unreachable, "\(name): no guest agent channel named \(wanted) (it has: \(have))")
+            }
+            chosen = match
+        } else if let managed = channels.first(where: \.isLibvirtManaged) {
+            chosen = managed
+        } else if let other = channels.first(where: { $0.type == "unix" && $0.path != nil }) {
+            chosen = other
+        } else {
+            throw ClientError(.unreachable, "\(name): QEMU guest agent is not configured (the domain has no org.qemu.guest_agent channel)")
         }
-        chosen = match
-    } else if let managed = channels.first(where: \.isLibvirtManaged) {
-        chosen = managed
-    } else if let other = channels.first(where: { $0.type == "unix" && $0.path != nil }) {
-        chosen = other
-    } else {
-        throw ClientError(.unreachable, "\(name): QEMU guest agent is not configured (the domain has no org.qemu.guest_agent channel)")
+        if chosen.isLibvirtManaged {
+            return ResolvedDomain(domain: domain, channel: chosen, agent: LibvirtAgent(domain: domain))
+        }
+        guard chosen.type == "unix", let path = chosen.path else {
+            throw ClientError(.unreachable, "\(name): channel \(chosen.name) is not a unix socket qga can reach")
+        }
+        return ResolvedDomain(domain: domain, channel: chosen, agent: try AgentSession(unixPath: path, options: options))
     }
-    if chosen.isLibvirtManaged {
-        return ResolvedTarget(agent: LibvirtAgent(domain: domain), domain: domain)
-    }
-    guard chosen.type == "unix", let path = chosen.path else {
-        throw ClientError(.unreachable, "\(name): channel \(chosen.name) is not a unix socket qga can reach")
-    }
-    return ResolvedTarget(agent: try AgentSession(unixPath: path, options: options), domain: domain)
 }
 
 extension CallOptions {

@@ -69,18 +69,6 @@ import Testing
     }
 }
 
-@Suite struct WaitArgumentTests {
-    @Test func waitTakesAnOptionalNumber() {
-        #expect(normalizeWait(["reboot", "vm", "--wait"]) == ["reboot", "vm", "--wait", "default"])
-        #expect(normalizeWait(["reboot", "--wait", "vm"]) == ["reboot", "--wait", "default", "vm"])
-        #expect(normalizeWait(["reboot", "--wait", "60", "vm"]) == ["reboot", "--wait", "60", "vm"])
-        #expect(normalizeWait(["freeze-run", "vm", "--", "cmd", "--wait"]) == ["freeze-run", "vm", "--", "cmd", "--wait"])
-        #expect(WaitTime(argument: "default")?.seconds == nil)
-        #expect(WaitTime(argument: "2.5")?.seconds == 2.5)
-        #expect(WaitTime(argument: "-1") == nil)
-    }
-}
-
 @Suite struct DeadlineTests {
     /// Abandoned calls (a wedged libvirtd) must not delay the next one: on Dispatch's global
     /// queue, with its threads blocked, a new call started only seconds later, past its

@@ -21,8 +21,8 @@ struct Exec: ParsableCommand {
     @OptionGroup var agent: AgentOptions
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: targetHelp)
-    var target: String
+    @Argument(help: targetHelp, transform: Target.argument)
+    var target: Target
 
     @Argument(help: ArgumentHelp("The command name (guest-info), or a whole JSON request.", valueName: "command"))
     var command: String
@@ -35,12 +35,11 @@ struct Exec: ParsableCommand {
 
     func validate() throws {
         _ = try request()
-        do { _ = try Target(parsing: target) } catch { throw ValidationError(error.message) }
     }
 
     func run() throws {
         let request = try request()
-        let reply = try agent.resolve(target).agent.execute(request, options: agent.callOptions)
+        let reply = try agent.connect(target).execute(request, options: agent.callOptions)
         try output.print(reply)
         if let reply, case .failure(let error, _) = reply.incoming {
             throw ClientError(.agentError(error), error.description)

@@ -24,7 +24,7 @@ struct FSFreeze: ParsableCommand {
     @OptionGroup(title: "Agent options") var agent: AgentOptions
 
     @Argument(help: "status, freeze or thaw.") var action: FreezeAction
-    @Argument(help: targetHelp) var target: String
+    @Argument(help: targetHelp, transform: Target.argument) var target: Target
 
     @Option(name: .customLong("mountpoint"), help: ArgumentHelp("Freeze only this mount point (repeatable).", valueName: "path"))
     var mountpoints: [String] = []
@@ -38,7 +38,7 @@ struct FSFreeze: ParsableCommand {
     }
 
     func run() throws {
-        let agent = try self.agent.resolve(target).agent
+        let agent = try self.agent.connect(target)
         let options = self.agent.callOptions
         switch action {
         case .status:

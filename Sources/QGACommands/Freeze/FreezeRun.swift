@@ -27,7 +27,7 @@ struct FreezeRun: ParsableCommand {
             """)
 
     @OptionGroup(title: "Agent options") var agent: AgentOptions
-    @Argument(help: targetHelp) var target: String
+    @Argument(help: targetHelp, transform: Target.argument) var target: Target
 
     @Option(name: .customLong("mountpoint"), help: ArgumentHelp("Freeze only this mount point (repeatable).", valueName: "path"))
     var mountpoints: [String] = []
@@ -51,7 +51,7 @@ struct FreezeRun: ParsableCommand {
         // Nothing is frozen yet: a quit signal here just ends qga.
         let agent: any AgentConnection
         switch try signals.run({ () -> Result<any AgentConnection, ClientError> in
-            do throws(ClientError) { return .success(try self.agent.resolve(target).agent) } catch { return .failure(error) }
+            do throws(ClientError) { return .success(try self.agent.connect(target)) } catch { return .failure(error) }
         }) {
         case .signal(let signal):
             throw CommandFailure(code: 128 + signal, message: "interrupted by signal \(signal); nothing was frozen")
@@ -177,7 +177,7 @@ struct FreezeRun: ParsableCommand {
                 outcome = try signals.run { () -> Result<Int, ClientError> in
                     do throws(ClientError) {
                         if let connection { return .success(try connection.thaw(options: options)) }
-                        return .success(try self.agent.resolve(target).agent.thaw(options: options))
+                        return .success(try self.agent.connect(target).thaw(options: options))
                     } catch {
                         return .failure(error)
                     }
@@ -203,7 +203,7 @@ struct FreezeRun: ParsableCommand {
         let soFar = frozenAt.map { " (for \(format(ContinuousClock.now - $0)) so far)" } ?? ""
         return CommandFailure(
             code: ExitCodes.stillFrozen, message: reason,
-            notes: ["the guest \(label) may still be frozen\(soFar); thaw it with: qga fsfreeze thaw \(target)"])
+            notes: ["the guest \(label) may still be frozen\(soFar); thaw it with: qga fsfreeze thaw \(target.argument)"])
     }
 
     /// Stops the host command and everything it started (its process group): SIGTERM (and

@@ -1,16 +1,10 @@
 import ArgumentParser
 import QGAClient
 import QGALibvirt
-import QGAProtocol
 import Glibc
 import QGASystem
 
-/// How the guest should go down.
-enum ShutdownMode: String, CaseIterable, ExpressibleByArgument {
-    case powerdown
-    case halt
-    case reboot
-}
+extension ShutdownMode: ExpressibleByArgument {}
 
 /// What to do when the agent cannot do it.
 enum Fallback: String, CaseIterable, ExpressibleByArgument {
@@ -23,9 +17,36 @@ struct FallbackOption: ParsableArguments {
     @Option(help: "If the agent cannot be reached or does not answer, press the ACPI power button (libvirt domains only).")
     var fallback: Fallback?
 
-    func validate(target: String) throws {
-        if fallback != nil && !isDomain(target) {
+    func validate(target: Target) throws {
+        if fallback != nil && !target.isDomain {
             throw ValidationError("--fallback acpi needs a libvirt domain as the target")
+        }
+    }
+}
+
+/// A target being shut down or rebooted: its agent and, for a domain, the domain and the
+/// channel its agent is on (for the ACPI fallback and for watching it go down and up).
+struct LifecycleTarget {
+    let target: Target
+    let agent: any AgentConnection
+    let domain: ResolvedDomain?
+
+    init(target: Target, agent: any AgentConnection, domain: ResolvedDomain?) {
+        self.target = target
+        self.agent = agent
+        self.domain = domain
+    }
+
+    /// Connects to the target's agent; for a domain, through the same lookup that finds it.
+    init(_ target: Target, options: AgentOptions) throws(ClientError) {
+        self.target = target
+        if case .domain(let name) = target {
+            let resolved = try options.libvirt.resolve(domain: name, options: options.callOptions)
+            agent = resolved.agent
+            domain = resolved
+        } else {
+            agent = try options.connect(target)
+            domain = nil
         }
     }
 }
@@ -34,21 +55,15 @@ struct FallbackOption: ParsableArguments {
 enum Lifecycle {
     /// Asks the agent to shut down or reboot the guest; with `fallback`, presses the ACPI
     /// button when the agent cannot be reached or does not answer (never otherwise).
-    static func request(_ mode: ShutdownMode, _ target: ResolvedTarget, fallback: Fallback?, options: CallOptions)
+    static func request(_ mode: ShutdownMode, _ target: LifecycleTarget, fallback: Fallback?, options: CallOptions)
         throws(ClientError)
     {
-        let deadline = options.seconds(for: "guest-shutdown") + 60
         do throws(ClientError) {
-            switch (target.agent as? LibvirtAgent, mode) {
-            case (let agent?, .powerdown): try agent.domain.shutdown(acpi: false, deadlineSeconds: deadline)
-            case (let agent?, .reboot): try agent.domain.reboot(acpi: false, deadlineSeconds: deadline)
-            default:
-                // Direct channels, and halt (which libvirt's API does not offer).
-                _ = try target.agent.call("guest-shutdown", arguments: ["mode": .string(mode.rawValue)], options: options)
-            }
+            try target.agent.shutdown(mode, options: options)
         } catch where fallback == .acpi && (error.code == .unreachable || error.code == .notResponding) {
-            guard let domain = target.domain else { throw error }
+            guard let domain = target.domain?.domain else { throw error }
             Console.error("qga: \(error.message); pressing the ACPI power button instead (--fallback acpi)")
+            let deadline = LibvirtAgent.lifecycleSeconds(options)
             if mode == .reboot {
                 try domain.reboot(acpi: true, deadlineSeconds: deadline)
             } else {
@@ -59,14 +74,12 @@ enum Lifecycle {
 
     /// Waits until the guest has gone down: the domain is shut off, or, without libvirt,
     /// the agent no longer answers.
-    static func waitUntilDown(_ target: ResolvedTarget, targetText: String, agent: AgentOptions, seconds: Double)
-        throws(ClientError)
-    {
+    static func waitUntilDown(_ target: LifecycleTarget, agent: AgentOptions, seconds: Double) throws(ClientError) {
         let deadline = Deadline.after(seconds: seconds)
         while !deadline.hasPassed {
-            if let domain = target.domain {
+            if let domain = target.domain?.domain {
                 if try domain.state() == .shutOff { return }
-            } else if !answers(targetText, agent: agent) {
+            } else if !answers(target.target, agent: agent) {
                 return
             }
             sleep(0.25)
@@ -75,19 +88,17 @@ enum Lifecycle {
     }
 
     /// Waits until the guest has gone down and its agent answers again.
-    static func waitUntilRebooted(_ target: ResolvedTarget, targetText: String, agent: AgentOptions, seconds: Double)
-        throws(ClientError)
-    {
+    static func waitUntilRebooted(_ target: LifecycleTarget, agent: AgentOptions, seconds: Double) throws(ClientError) {
         let deadline = Deadline.after(seconds: seconds)
         var wentDown = false
         while !deadline.hasPassed {
-            let up = isUp(target, targetText: targetText, agent: agent)
+            let up = isUp(target, agent: agent)
             if !up {
                 wentDown = true
             } else if wentDown {
                 return
             }
-            if let domain = target.domain, try domain.state() == .shutOff {
+            if let domain = target.domain?.domain, try domain.state() == .shutOff {
                 throw ClientError(.unreachable, "\(target.agent.label): the domain shut off instead of rebooting")
             }
             sleep(wentDown ? 0.5 : 0.2)
@@ -98,22 +109,22 @@ enum Lifecycle {
 
     /// Whether the agent is there: for a libvirt-managed channel, libvirt sees the guest
     /// open its port and the agent answers; otherwise a sync succeeds on a new connection.
-    private static func isUp(_ target: ResolvedTarget, targetText: String, agent: AgentOptions) -> Bool {
-        if let managed = target.agent as? LibvirtAgent {
-            let state = (try? managed.domain.xml()).flatMap { xml in
+    private static func isUp(_ target: LifecycleTarget, agent: AgentOptions) -> Bool {
+        if let resolved = target.domain, resolved.channel.isLibvirtManaged {
+            let state = (try? resolved.domain.xml()).flatMap { xml in
                 AgentChannel.all(inDomainXML: xml).first(where: \.isLibvirtManaged)?.state
             }
-            return state == "connected" && managed.domain.agentAnswers(deadlineSeconds: 3)
+            return state == "connected" && resolved.domain.agentAnswers(deadlineSeconds: 3)
         }
-        return answers(targetText, agent: agent)
+        return answers(target.target, agent: agent)
     }
 
     /// Whether a fresh connection to the target's agent syncs and answers guest-ping.
-    private static func answers(_ targetText: String, agent: AgentOptions) -> Bool {
+    private static func answers(_ target: Target, agent: AgentOptions) -> Bool {
         var options = agent.callOptions
         options.syncTimeout = .seconds(1)
         options.timeout = .seconds(2)
-        return (try? agent.resolve(targetText).agent.call("guest-ping", options: options)) != nil
+        return (try? agent.connect(target).call("guest-ping", options: options)) != nil
     }
 
     private static func sleep(_ seconds: Double) {

@@ -12,22 +12,25 @@ struct Reboot: ParsableCommand {
             """)
 
     @OptionGroup(title: "Agent options") var agent: AgentOptions
-    @Argument(help: targetHelp) var target: String
+    @Argument(help: targetHelp, transform: Target.argument) var target: Target
 
-    @Option(help: ArgumentHelp(
-        "Wait until the guest has gone down and its agent answers again, at most SECONDS (default 300).",
-        valueName: "seconds"))
+    @Option(
+        defaultAsFlag: WaitTime(seconds: 300), parsing: .next,
+        help: ArgumentHelp("Wait until the guest has gone down and its agent answers again, at most SECONDS.", valueName: "seconds"))
     var wait: WaitTime?
 
     @OptionGroup var fallback: FallbackOption
 
-    func validate() throws { try fallback.validate(target: target) }
+    func validate() throws {
+        try fallback.validate(target: target)
+        try wait?.validate()
+    }
 
     func run() throws {
-        let resolved = try agent.resolve(target)
-        try Lifecycle.request(.reboot, resolved, fallback: fallback.fallback, options: agent.callOptions)
+        let lifecycle = try LifecycleTarget(target, options: agent)
+        try Lifecycle.request(.reboot, lifecycle, fallback: fallback.fallback, options: agent.callOptions)
         if let wait {
-            try Lifecycle.waitUntilRebooted(resolved, targetText: target, agent: agent, seconds: wait.seconds ?? 300)
+            try Lifecycle.waitUntilRebooted(lifecycle, agent: agent, seconds: wait.seconds ?? 300)
         }
     }
 }

@@ -13,27 +13,32 @@ struct Shutdown: ParsableCommand {
             """)
 
     @OptionGroup(title: "Agent options") var agent: AgentOptions
-    @Argument(help: targetHelp) var target: String
+    @Argument(help: targetHelp, transform: Target.argument) var target: Target
 
     @Option(help: "How to go down.") var mode: ShutdownMode = .powerdown
 
-    @Option(help: ArgumentHelp(
-        "Wait until the guest is down (the domain is shut off; for a socket, the agent no longer answers), at most SECONDS (default 120).",
-        valueName: "seconds"))
+    @Option(
+        defaultAsFlag: WaitTime.commandDefault("120, or 300 with --mode reboot"), parsing: .next,
+        help: ArgumentHelp(
+            "Wait until the guest is down (the domain is shut off; for a socket, the agent no longer answers), at most SECONDS.",
+            valueName: "seconds"))
     var wait: WaitTime?
 
     @OptionGroup var fallback: FallbackOption
 
-    func validate() throws { try fallback.validate(target: target) }
+    func validate() throws {
+        try fallback.validate(target: target)
+        try wait?.validate()
+    }
 
     func run() throws {
-        let resolved = try agent.resolve(target)
-        try Lifecycle.request(mode, resolved, fallback: fallback.fallback, options: agent.callOptions)
+        let lifecycle = try LifecycleTarget(target, options: agent)
+        try Lifecycle.request(mode, lifecycle, fallback: fallback.fallback, options: agent.callOptions)
         guard let wait else { return }
         if mode == .reboot {
-            try Lifecycle.waitUntilRebooted(resolved, targetText: target, agent: agent, seconds: wait.seconds ?? 300)
+            try Lifecycle.waitUntilRebooted(lifecycle, agent: agent, seconds: wait.seconds ?? 300)
         } else {
-            try Lifecycle.waitUntilDown(resolved, targetText: target, agent: agent, seconds: wait.seconds ?? 120)
+            try Lifecycle.waitUntilDown(lifecycle, agent: agent, seconds: wait.seconds ?? 120)
         }
     }
 }

@@ -43,11 +43,15 @@ struct AgentOptions: ParsableArguments {
         }
     }
 
-    /// Resolves a target as written on the command line.
-    func resolve(_ target: String) throws(ClientError) -> ResolvedTarget {
-        try QGALibvirt.resolve(
-            Target(parsing: target), libvirt: LibvirtOptions(uri: uri, channel: channel), options: callOptions,
-            environment: Console.environment)
+    /// Connects to a target's agent: a socket directly, a domain through libvirt (the only
+    /// way into the libvirt layer for commands that need just the agent).
+    func connect(_ target: Target) throws(ClientError) -> any AgentConnection {
+        try QGAClient.connect(to: target, options: callOptions, domains: libvirt)
+    }
+
+    /// Resolves libvirt domains with `--connect` and `--channel`.
+    var libvirt: LibvirtResolver {
+        LibvirtResolver(LibvirtOptions(uri: uri, channel: channel), environment: Console.environment)
     }
 
     var callOptions: CallOptions {

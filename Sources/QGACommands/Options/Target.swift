@@ -6,48 +6,53 @@ let targetHelp = ArgumentHelp(
     "A libvirt domain (name, UUID or id), or the agent's socket: a path containing '/', or unix:PATH.",
     valueName: "target")
 
-/// Whether a target names a libvirt domain (rather than a socket).
-func isDomain(_ target: String) -> Bool {
-    if case .domain = try? Target(parsing: target) { return true }
-    return false
+extension Target {
+    /// Reads a TARGET argument, for `@Argument(transform:)`: parsed once, by ArgumentParser,
+    /// which reports why a value is refused (exit 64).
+    static func argument(_ text: String) throws -> Target {
+        try Target(parsing: text)
+    }
+
+    /// Whether the target names a libvirt domain (rather than a socket).
+    var isDomain: Bool {
+        if case .domain = self { return true }
+        return false
+    }
 }
 
-/// A number of seconds to wait, or the command's default when written `--wait` alone.
-struct WaitTime: ExpressibleByArgument {
-    /// Stands for "the default" when `--wait` has no number after it (see `normalizeWait`).
-    static let defaultMarker = "default"
+/// A number of seconds to wait; `--wait` alone stands for the command's default.
+struct WaitTime: ExpressibleByArgument, CustomStringConvertible {
+    /// nil: the command's default, which `defaultText` describes in the help.
     var seconds: Double?
+    private var defaultText = ""
 
+    /// What `--wait` alone means, shown in the help as its "default as flag".
+    static func commandDefault(_ text: String) -> WaitTime {
+        var wait = WaitTime(seconds: nil)
+        wait.defaultText = text
+        return wait
+    }
+
+    init(seconds: Double?) { self.seconds = seconds }
+
+    /// Any number (the range is checked by `validate`, which can say what it is); anything
+    /// else is not a value of `--wait`, which then stands alone.
     init?(argument: String) {
-        if argument == WaitTime.defaultMarker {
-            seconds = nil
-        } else if let s = Double(argument), s > 0, s <= 86400 {
-            seconds = s
-        } else {
-            return nil
-        }
+        guard let seconds = Double(argument) else { return nil }
+        self.seconds = seconds
     }
-}
 
-/// Lets `--wait` take an optional number, which ArgumentParser options cannot: a `--wait`
-/// not followed by a number gets the default marker inserted after it.
-func normalizeWait(_ arguments: [String]) -> [String] {
-    var out: [String] = []
-    var index = 0
-    while index < arguments.count {
-        let word = arguments[index]
-        out.append(word)
-        if word == "--" {
-            out += arguments[(index + 1)...]
-            break
+    /// Throws unless the number of seconds, if given, is in (0, 86400].
+    func validate() throws {
+        if let seconds, !(seconds > 0 && seconds <= 86400) {
+            throw ValidationError("--wait must be between 0 and 86400 seconds")
         }
-        if word == "--wait" {
-            let next = index + 1 < arguments.count ? arguments[index + 1] : nil
-            if next.flatMap(Double.init) == nil { out.append(WaitTime.defaultMarker) }
-        }
-        index += 1
     }
-    return out
+
+    var description: String {
+        guard let seconds else { return defaultText }
+        return seconds == seconds.rounded() && abs(seconds) < 1e15 ? "\(Int64(seconds))" : "\(seconds)"
+    }
 }
 
 /// A failure a command reports itself with a specific exit code (freeze-run's statuses).

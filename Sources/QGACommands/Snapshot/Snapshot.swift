@@ -15,7 +15,8 @@ struct Snapshot: ParsableCommand {
             """)
 
     @OptionGroup(title: "Agent options") var agent: AgentOptions
-    @Argument(help: ArgumentHelp("A libvirt domain (name, UUID or id).", valueName: "target")) var target: String
+    @Argument(help: ArgumentHelp("A libvirt domain (name, UUID or id).", valueName: "target"), transform: Target.argument)
+    var target: Target
 
     @Option(help: "The snapshot's name (default: qga-YYYYMMDD-HHMMSS, UTC).") var name: String?
     @Flag(help: "Snapshot the disks only (external snapshot).") var diskOnly = false
@@ -24,14 +25,15 @@ struct Snapshot: ParsableCommand {
     var allowUnquiesced = false
 
     func validate() throws {
-        guard isDomain(target) else {
+        guard target.isDomain else {
             throw ValidationError("snapshots need a libvirt domain as the target, not a socket")
         }
     }
 
     func run() throws {
-        let resolved = try agent.resolve(target)
-        guard let domain = resolved.domain else { throw ClientError(.invalidRequest, "snapshots need a libvirt domain") }
+        guard case .domain(let domainName) = target else { throw ClientError(.invalidRequest, "snapshots need a libvirt domain") }
+        // Resolved with its agent channel, so that a domain without one is refused plainly (exit 2).
+        let domain = try agent.libvirt.resolve(domain: domainName, options: agent.callOptions).domain
         var flags = LibvirtDomain.SnapshotOptions()
         flags.diskOnly = diskOnly
         flags.atomic = atomic
