@@ -20,7 +20,7 @@ public struct QGA: ParsableCommand {
               64  usage error
             """,
         version: "0.1.0",
-        subcommands: [Exec.self, Shutdown.self, Reboot.self, FSFreeze.self, FreezeRun.self, Snapshot.self])
+        subcommands: [Exec.self, Commands.self, Shutdown.self, Reboot.self, FSFreeze.self, FreezeRun.self, Snapshot.self])
 
     public init() {}
 
