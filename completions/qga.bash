@@ -173,22 +173,22 @@ _qga() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    exec|shutdown|reboot|fsfreeze|freeze-run|snapshot|help)
+    exec|commands|shutdown|reboot|fsfreeze|freeze-run|snapshot|help)
         # Offer subcommand argument completions
         "_qga_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'exec shutdown reboot fsfreeze freeze-run snapshot help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'exec commands shutdown reboot fsfreeze freeze-run snapshot help' -- "${cur}"))
         ;;
     esac
 }
 
 _qga_exec() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --version -h --help)
+    non_repeating_flags=(--compact --raw --no-check --json --version -h --help)
     repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color --args)
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color --args --describe)
     __qga_offer_flags_options -1
 
     # Offer option value completions
@@ -213,6 +213,53 @@ _qga_exec() {
         return
         ;;
     '--args')
+        return
+        ;;
+    '--describe')
+        __qga_add_completions -W "$(__qga_custom_complete ---completion exec -- --describe "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    2)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion exec -- positional@1 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
+        return
+        ;;
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion exec -- positional@2 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_qga_commands() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
     esac

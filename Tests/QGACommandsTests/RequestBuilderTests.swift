@@ -5,8 +5,20 @@ import Testing
 @testable import QGACommands
 
 @Suite struct RequestBuilderTests {
-    func build(_ command: String, _ arguments: [String] = [], args: String? = nil) throws -> String {
-        try String(decoding: RequestBuilder.build(command: command, arguments: arguments, argsJSON: args).encoded, as: UTF8.self)
+    func build(_ command: String, _ arguments: [String] = [], args: String? = nil, check: Bool = true) throws -> String {
+        try String(
+            decoding: RequestBuilder.build(command: command, arguments: arguments, argsJSON: args, check: check).encoded, as: UTF8.self)
+    }
+
+    /// The usage error's message, or nil when the words build a request.
+    func refusal(_ command: String, _ arguments: [String] = [], args: String? = nil) -> String? {
+        do {
+            _ = try RequestBuilder.build(command: command, arguments: arguments, argsJSON: args)
+            return nil
+        } catch {
+            #expect(error.code == .invalidRequest)
+            return error.message
+        }
     }
 
     @Test func namedArgumentsKeepTheirOrderAndTypes() throws {
@@ -14,8 +26,85 @@ import Testing
             == #"{"execute":"guest-file-open","arguments":{"path":"/etc/hostname","mode":"r"}}"#)
         #expect(try build("guest-exec", ["path=/bin/ls", #"arg:=["-l","a=b"]"#, "capture-output:=true"])
             == #"{"execute":"guest-exec","arguments":{"path":"/bin/ls","arg":["-l","a=b"],"capture-output":true}}"#)
-        #expect(try build("guest-file-read", ["handle:=18446744073709551615"])
+        #expect(try build("guest-file-read", ["handle:=18446744073709551615"], check: false)
             == #"{"execute":"guest-file-read","arguments":{"handle":18446744073709551615}}"#)
+    }
+
+    @Test func valuesAreConvertedToTheSchemasTypes() throws {
+        #expect(try build("guest-file-read", ["handle=1000", "count=65536"])
+            == #"{"execute":"guest-file-read","arguments":{"handle":1000,"count":65536}}"#)
+        #expect(try build("guest-exec", ["path=/bin/ls", "capture-output=true"])
+            == #"{"execute":"guest-exec","arguments":{"path":"/bin/ls","capture-output":true}}"#)
+        #expect(try build("guest-exec", ["path=/bin/ls", "capture-output=stdout"])
+            == #"{"execute":"guest-exec","arguments":{"path":"/bin/ls","capture-output":"stdout"}}"#)
+        // GuestFileWhence: int or QGASeek.
+        #expect(try build("guest-file-seek", ["handle=3", "offset=-2", "whence=end"])
+            == #"{"execute":"guest-file-seek","arguments":{"handle":3,"offset":-2,"whence":"end"}}"#)
+        #expect(try build("guest-file-seek", ["handle=3", "offset=0", "whence=1"])
+            == #"{"execute":"guest-file-seek","arguments":{"handle":3,"offset":0,"whence":1}}"#)
+        // A str argument keeps digits as text; an array argument takes one element per word.
+        #expect(try build("guest-file-open", ["path=1000"]) == #"{"execute":"guest-file-open","arguments":{"path":"1000"}}"#)
+        #expect(try build("guest-exec", ["path=/bin/ls", "arg=-l", "arg=a=b", "env=X=1"])
+            == #"{"execute":"guest-exec","arguments":{"path":"/bin/ls","arg":["-l","a=b"],"env":["X=1"]}}"#)
+    }
+
+    @Test func noCheckSendsArgumentsAsTyped() throws {
+        #expect(try build("guest-file-read", ["handle=1000", "bogus=1"], check: false)
+            == #"{"execute":"guest-file-read","arguments":{"handle":"1000","bogus":"1"}}"#)
+        #expect(try build(#"{"execute":"guest-file-read","arguments":{"handle":"x"}}"#, check: false)
+            == #"{"execute":"guest-file-read","arguments":{"handle":"x"}}"#)
+    }
+
+    @Test func unknownCommandsPassThroughUnchecked() throws {
+        #expect(try build("guest-from-the-future", ["n=1", "j:=[1]"])
+            == #"{"execute":"guest-from-the-future","arguments":{"n":"1","j":[1]}}"#)
+    }
+
+    @Test func misspeltArgumentNamesTheValidOnes() throws {
+        let message = try #require(refusal("guest-file-open", ["pth=/etc/hostname"]))
+        #expect(message == """
+            guest-file-open has no argument 'pth' (did you mean 'path'?)
+            Arguments of guest-file-open:
+              path  str
+              mode  str, optional
+            """)
+        #expect(refusal("guest-ping", ["x=1"])?.hasSuffix("guest-ping takes no arguments.") == true)
+    }
+
+    @Test(arguments: [
+        // NAME=VALUE that does not convert.
+        ("guest-file-read", ["handle=abc"], nil, "handle=abc: handle must be an int"),
+        ("guest-file-read", ["handle=1.0"], nil, "handle=1.0: handle must be an int"),
+        ("guest-exec", ["path=/bin/ls", "capture-output=maybe"], nil, "capture-output must be bool or GuestExecCaptureOutputMode"),
+        ("guest-exec", ["path=/bin/ls", "input-data:=5"], nil, "guest-exec: input-data must be a str, not a number"),
+        // Missing, unknown, and nested mismatches in NAME:=JSON, --args and the virsh form.
+        ("guest-file-read", [], nil, "guest-file-read: handle is required (int)"),
+        ("guest-file-read", ["handle:=18446744073709551615"], nil, "handle must be an int, not 18446744073709551615"),
+        ("guest-file-read", [], #"{"handle":1,"cnt":2}"#, "guest-file-read has no argument 'cnt' (did you mean 'count'?)"),
+        ("guest-exec", ["path=/bin/ls", #"arg:=["-l",1]"#], nil, "guest-exec: arg[1] must be a str, not a number"),
+        ("guest-exec", ["path=/bin/ls", #"arg:="-l""#], nil, "guest-exec: arg must be an array of str, not a string"),
+        ("guest-set-vcpus", [#"vcpus:=[{"logical-id":0}]"#], nil, "guest-set-vcpus: vcpus[0].online is required (bool)"),
+        ("guest-set-vcpus", [#"vcpus:=[{"logical-id":0,"online":true,"x":1}]"#], nil, "vcpus[0] has no member 'x'"),
+        ("guest-set-vcpus", [#"vcpus:=[{"logical-id":"0","online":true}]"#], nil, "vcpus[0].logical-id must be an int, not a string"),
+        (#"{"execute":"guest-file-close","arguments":{"handle":"1"}}"#, [], nil, "guest-file-close: handle must be an int, not a string"),
+        (#"{"execute":"guest-file-close"}"#, [], nil, "guest-file-close: handle is required (int)"),
+    ] as [(String, [String], String?, String)])
+    func refusesWhatDoesNotFitTheSchema(command: String, arguments: [String], args: String?, expected: String) throws {
+        let message = try #require(refusal(command, arguments, args: args))
+        #expect(message.contains(expected), "\(message)")
+        #expect(message.contains("Arguments of "), "\(message)")
+    }
+
+    @Test func integerRanges() {
+        #expect(SchemaCheck.integer("255", .uint8) != nil)
+        #expect(SchemaCheck.integer("256", .uint8) == nil)
+        #expect(SchemaCheck.integer("-1", .uint64) == nil)
+        #expect(SchemaCheck.integer("18446744073709551615", .uint64)?.text == "18446744073709551615")
+        #expect(SchemaCheck.integer("-9223372036854775808", .int)?.text == "-9223372036854775808")
+        #expect(SchemaCheck.integer("9223372036854775808", .int) == nil)
+        #expect(SchemaCheck.integer("1e3", .int) == nil)
+        #expect(SchemaCheck.integer("-", .int) == nil)
+        #expect(throws: SchemaCheck.Mismatch.self) { try SchemaCheck.check(.number(JSONNumber(70000)), against: .named("uint16"), at: "x") }
     }
 
     @Test func valuesMayContainEqualsAndBeEmpty() throws {
@@ -34,12 +123,67 @@ import Testing
 
     @Test(arguments: [
         ("x", ["novalue"], nil), ("x", ["=v"], nil), ("x", [":=1"], nil), ("x", ["a:=nope"], nil),
-        ("x", ["a=1", "a=2"], nil), ("x", ["a=1"], #"{"a":2}"#), ("x", [], "[1]"), ("x", [], "{"),
+        ("x", ["a=1", "a=2"], nil), ("x", ["a=1"], #"{"a":2}"#), ("guest-exec", ["path=/a", "path=/b"], nil),
+        ("guest-exec", ["path=/a", "arg=x"], #"{"arg":["y"]}"#), ("guest-exec", ["path=/a", "arg:=[]", "arg=x"], nil), ("x", [], "[1]"), ("x", [], "{"),
         (#"{"execute":"x"}"#, ["a=1"], nil), (#"{"execute":1}"#, [], nil), (#"{"nope":1}"#, [], nil),
         ("has space", [], nil), ("", [], nil),
     ] as [(String, [String], String?)])
     func refusesBadInput(command: String, arguments: [String], args: String?) {
         #expect(throws: ClientError.self) { try build(command, arguments, args: args) }
+    }
+}
+
+@Suite struct CatalogueCommandTests {
+    @Test func describeShowsArgumentsReplyAndTypes() throws {
+        let info = try #require(Catalogue.info("guest-exec"))
+        let text = Describe.text(info)
+        #expect(text.prefix(4) == ["guest-exec", "  since:    QEMU 2.5", "  on:       Linux, Windows", "  replies:  yes, with GuestExec"])
+        #expect(text.contains("  path            str"))
+        #expect(text.contains("  capture-output  GuestExecCaptureOutput  optional"))
+        #expect(text.contains("GuestExecCaptureOutputMode: one of none, stdout, stderr, separated, merged (not on Windows)"))
+        #expect(text.contains("GuestExec:"))
+        let shutdown = Describe.text(try #require(Catalogue.info("guest-shutdown")))
+        #expect(shutdown.contains("  replies:  no reply on success (only errors are answered)"))
+        let json = Describe.json(info)
+        #expect(json["arguments"]?.array?.count == 5)
+        #expect(json["success-response"] == .bool(true))
+        #expect(json["types"]?.array?.compactMap { $0["name"]?.string } == ["GuestExecCaptureOutput", "GuestExecCaptureOutputMode", "GuestExec"])
+    }
+
+    @Test func commandListMarksWhatTheAgentHas() throws {
+        let info: JSONValue = [
+            "version": "7.2.0",
+            "supported_commands": [
+                ["name": "guest-ping", "enabled": true, "success-response": true],
+                ["name": "guest-exec", "enabled": false, "success-response": true],
+                ["name": "guest-newer", "enabled": true, "success-response": false],
+            ],
+        ]
+        let rows = CommandRow.rows(offered: try Offered.list(info, from: "t"))
+        #expect(rows.count == Catalogue.commands.count + 1)
+        #expect(rows.last?.name == "guest-newer")
+        let table = CommandRow.table(rows, withAgent: true)
+        #expect(table[0].split(separator: " ") == ["COMMAND", "SINCE", "LINUX", "WINDOWS", "REPLIES", "AGENT"])
+        let line = { (name: String) in table.first { $0.hasPrefix(name + " ") }?.split(separator: " ").map(String.init) }
+        #expect(line("guest-ping") == ["guest-ping", "0.15.0", "yes", "yes", "yes", "enabled"])
+        #expect(line("guest-exec") == ["guest-exec", "2.5", "yes", "yes", "yes", "disabled"])
+        #expect(line("guest-shutdown") == ["guest-shutdown", "0.15.0", "yes", "yes", "no", "-"])
+        #expect(line("guest-newer") == ["guest-newer", "?", "?", "?", "no", "enabled"])
+        #expect(line("guest-get-devices")?[2...3] == ["no", "yes"])
+        #expect(rows.first { $0.name == "guest-exec" }?.json(withAgent: true)["enabled"] == .bool(false))
+        #expect(throws: ClientError.self) { try Offered.list(["supported_commands": [["name": 1]]], from: "t") }
+    }
+
+    @Test func completionOffersArgumentsOfTheCommandOnTheLine() {
+        #expect(Completion.argumentCompletions(words: ["qga", "exec", "/s", "guest-file-open"], prefix: "")
+            == ["path=", "mode="])
+        #expect(Completion.argumentCompletions(words: ["qga", "exec", "/s", "guest-file-open", "path=/x"], prefix: "")
+            == ["mode="])
+        #expect(Completion.argumentCompletions(words: ["qga", "exec", "/s", "guest-exec", "arg=-l"], prefix: "a")
+            == ["arg="])
+        #expect(Completion.argumentCompletions(words: ["qga", "exec", "/s", "guest-exec"], prefix: "capture-output=s")
+            == ["capture-output=stdout", "capture-output=stderr", "capture-output=separated"])
+        #expect(Completion.argumentCompletions(words: ["qga", "exec", "/s"], prefix: "").isEmpty)
     }
 }
 
