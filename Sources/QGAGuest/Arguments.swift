@@ -148,6 +148,9 @@ struct Arguments {
 
     private func typeError(_ name: String, _ expected: String) -> AgentError { Arguments.typeError(name, expected) }
 
+    // The accessors read members the check has passed; their errors would only mean that
+    // a handler reads a member its catalogue entry does not declare.
+
     func has(_ name: String) -> Bool { object?[name] != nil }
 
     func string(_ name: String) throws(AgentError) -> String {

@@ -31,15 +31,17 @@ public final class GuestAgent {
         systemHandlers + fileHandlers + freezeHandlers + execHandlers + hardwareHandlers + networkHandlers
         + userHandlers
 
-    /// Where qgad's commands and the catalogue's Linux commands deliberately differ, with
-    /// the reason; `DispatcherTests` fails on any other difference.
-    /// Handlers for commands the catalogue has for Windows only: listed by guest-info and
-    /// always disabled, as qemu-ga 7.2 lists them (its schema had no conditions).
-    static let listedThoughNotLinux: [(command: String, reason: String)] = [
-        ("guest-get-devices", "Windows only; qemu-ga 7.2 lists it, disabled, and libvirt checks guest-info"),
+    // The deliberate differences between qgad's commands and the catalogue's Linux
+    // commands, each with its reason, in one place; `CatalogueCoverageTests` fails on any
+    // other difference.
+
+    /// Commands the catalogue has for Windows only that qgad still lists in guest-info,
+    /// always disabled, as qemu-ga 7.2 does (its schema had no conditions).
+    static let listedThoughNotLinux: [(command: CommandInfo, reason: String)] = [
+        (Catalogue.Commands.guestGetDevices, "qemu-ga 7.2 lists it, disabled; clients check guest-info"),
     ]
-    /// Linux commands of the catalogue qgad does not implement.
-    static let notImplemented: [(command: String, reason: String)] = []
+    /// Linux commands of the catalogue qgad does not implement (none so far).
+    static let notImplemented: [(command: CommandInfo, reason: String)] = []
 
     let config: Config
     let log: Log
