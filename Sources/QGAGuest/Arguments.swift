@@ -16,12 +16,12 @@ extension AgentError {
 struct Arguments {
     private let object: JSONObject?
 
-    /// Checks `object` against `command`'s members.
-    init(_ object: JSONObject?, for command: CommandInfo) throws(AgentError) {
+    /// Checks `object` against the members of `handler`'s catalogue entry.
+    init(_ object: JSONObject?, for handler: Handler) throws(AgentError) {
         if let object {
-            try Arguments.check(object, members: command.arguments, path: "")
-        } else if let required = command.arguments.first(where: { !$0.optional && $0.holdsOnLinux }) {
-            throw .generic("Parameter '\(required.name)' is missing")
+            try Arguments.check(object, members: handler.info.arguments, path: "")
+        } else if let required = handler.firstRequired {
+            throw .generic("Parameter '\(required)' is missing")
         }
         self.object = object
     }

@@ -2,8 +2,9 @@ import Glibc
 import QGAProtocol
 import QGASystem
 
-/// One command qgad implements: its catalogue entry and the function that runs it.
-struct Handler: Sendable {
+/// One command qgad implements: its catalogue entry and the function that runs it. A class:
+/// dispatch takes one reference, not a copy of the entry's strings and arrays.
+final class Handler: Sendable {
     let info: CommandInfo
     let run: @Sendable (GuestAgent, Arguments) throws -> JSONValue
     /// From the catalogue, kept here so that dispatch reads a flag, not a list.
@@ -11,6 +12,8 @@ struct Handler: Sendable {
     let allowedWhileFrozen: Bool
     /// guest-sync-delimited's reply is preceded by a 0xFF byte.
     let delimitsReply: Bool
+    /// The first member a request must carry, if any (a request without arguments).
+    let firstRequired: String?
 
     init(_ info: CommandInfo, _ run: @escaping @Sendable (GuestAgent, Arguments) throws -> JSONValue) {
         self.info = info
@@ -18,6 +21,7 @@ struct Handler: Sendable {
         successResponse = info.successResponse
         allowedWhileFrozen = info.allowedWhileFrozen
         delimitsReply = info.name == Catalogue.Commands.guestSyncDelimited.name
+        firstRequired = info.arguments.first { !$0.optional && $0.holdsOnLinux }?.name
     }
 }
 
@@ -128,7 +132,7 @@ public final class GuestAgent {
             }
             if config.verbose { log.debug("running \(name)") }
             delimited = handler.delimitsReply
-            let checked = try Arguments(arguments, for: handler.info)
+            let checked = try Arguments(arguments, for: handler)
             let value2 = try handler.run(self, checked)
             result = .success(handler.successResponse ? value2 : nil)
         } catch let error as AgentError {
