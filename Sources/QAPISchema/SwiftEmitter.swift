@@ -55,9 +55,30 @@ public struct SwiftEmitter {
                 ]
             }
 
+            extension Catalogue.Commands {
+
             """
+        for (index, command) in schema.commands.enumerated() {
+            out += "    public static var \(swiftName(command.name)): CommandInfo { Catalogue.commands[\(index)] }\n"
+        }
+        out += "}\n"
         return out
     }
+}
+
+/// `guest-sync-delimited` as `guestSyncDelimited`.
+func swiftName(_ name: String) -> String {
+    var out = ""
+    var upper = false
+    for c in name {
+        if c == "-" || c == "_" {
+            upper = true
+        } else {
+            out += upper ? c.uppercased() : String(c)
+            upper = false
+        }
+    }
+    return out
 }
 
 private let indent = "        "

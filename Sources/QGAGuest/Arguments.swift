@@ -5,112 +5,135 @@ extension AgentError {
     static func generic(_ desc: String) -> AgentError { AgentError(errorClass: "GenericError", desc: desc) }
 }
 
-/// A command's arguments, read with QEMU's wording for what is missing, mistyped or
-/// unexpected, so that clients matching on those messages keep working.
+/// A command's arguments, checked against its catalogue entry before the handler runs,
+/// with QEMU's wording for what is missing, mistyped or unexpected, so that clients
+/// matching on those messages keep working.
 ///
-/// Like QEMU's QAPI visitors, the initialiser checks every declared member in the
-/// order given (missing, then type, list elements and nested objects included, each
-/// error naming its path such as `vcpus[0].online`), and only then reports a member that
-/// is not declared. All of it happens before a handler acts on anything. A member's
-/// type comes from `Arguments.schema`; a name missing there is checked by its accessor.
+/// Like QEMU's QAPI visitors, the check takes each declared member in schema order
+/// (missing, then type, list elements, structs and alternates included, each error naming
+/// its path such as `vcpus[0].online`), and only then reports a member that is not
+/// declared. Handlers read the checked values through the accessors below.
 struct Arguments {
-    private let object: JSONObject
+    private let object: JSONObject?
 
-    /// Checks the members named in `allowed` (in that order), then that no other is present.
-    init(_ object: JSONObject?, allowed: [String]) throws(AgentError) {
-        self.object = object ?? JSONObject()
-        try Arguments.check(self.object, members: allowed, path: "")
-    }
-
-    /// What a member must hold (QAPI's types, as qemu-ga 7.2 declares them).
-    indirect enum Kind: Sendable {
-        case string, integer, boolean
-        /// QAPI's uint64: any integer (a negative one wraps, as in QEMU).
-        case uint64
-        case list(Kind)
-        /// A struct with these members (types from `schema` too).
-        case object([String])
-        /// An alternate of an integer and an enum with these names.
-        case integerOrEnum(type: String, names: [String])
-        /// Checked by the handler (only its presence is checked here).
-        case unchecked
-    }
-
-    struct Member: Sendable {
-        let kind: Kind
-        let required: Bool
-        init(_ kind: Kind, required: Bool = false) {
-            self.kind = kind
-            self.required = required
+    /// Checks `object` against the members of `handler`'s catalogue entry.
+    init(_ object: JSONObject?, for handler: Handler) throws(AgentError) {
+        if let object {
+            try Arguments.check(object, members: handler.info.arguments, path: "")
+        } else if let required = handler.firstRequired {
+            throw .generic("Parameter '\(required)' is missing")
         }
+        self.object = object
     }
 
-    /// Every argument member of qemu-ga 7.2's schema that qgad takes, by name: each name
-    /// has one type and is either required or optional wherever it appears.
-    static let schema: [String: Member] = [
-        // guest-sync, guest-sync-delimited, guest-set-time, guest-shutdown
-        "id": Member(.integer, required: true), "time": Member(.integer), "mode": Member(.string),
-        // guest-file-*
-        "path": Member(.string, required: true), "handle": Member(.integer, required: true), "count": Member(.integer),
-        "buf-b64": Member(.string, required: true), "offset": Member(.integer, required: true),
-        "whence": Member(.integerOrEnum(type: "GuestFileWhence", names: ["set", "cur", "end"]), required: true),
-        // guest-fsfreeze-freeze-list, guest-fstrim
-        "mountpoints": Member(.list(.string)), "minimum": Member(.integer),
-        // guest-exec, guest-exec-status
-        "arg": Member(.list(.string)), "env": Member(.list(.string)), "input-data": Member(.string),
-        "capture-output": Member(.unchecked), "pid": Member(.integer, required: true),
-        // guest-set-vcpus, guest-set-memory-blocks
-        "vcpus": Member(.list(.object(["logical-id", "online", "can-offline"])), required: true),
-        "mem-blks": Member(.list(.object(["phys-index", "online", "can-offline"])), required: true),
-        "logical-id": Member(.integer, required: true), "phys-index": Member(.uint64, required: true),
-        "online": Member(.boolean, required: true), "can-offline": Member(.boolean),
-        // guest-set-user-password, guest-ssh-*
-        "username": Member(.string, required: true), "password": Member(.string, required: true),
-        "crypted": Member(.boolean, required: true), "keys": Member(.list(.string), required: true),
-        "reset": Member(.boolean),
-    ]
+    /// A struct inside arguments that were checked already (an element of `vcpus`, say).
+    init(checked object: JSONObject) {
+        self.object = object
+    }
 
     /// QAPI's order: each declared member, then anything undeclared.
-    private static func check(_ object: JSONObject, members: [String], path: String) throws(AgentError) {
-        for name in members {
-            guard let member = schema[name] else { continue }
-            guard let value = object[name] else {
-                if member.required { throw .generic("Parameter '\(path + name)' is missing") }
+    private static func check(_ object: JSONObject, members: [Member], path: String) throws(AgentError) {
+        for member in members where member.holdsOnLinux {
+            guard let value = object[member.name] else {
+                if !member.optional { throw .generic("Parameter '\(path + member.name)' is missing") }
                 continue
             }
-            try check(value, member.kind, path: path + name)
+            try check(value, member.type, path: path + member.name)
         }
-        for key in object.keys where !members.contains(key) {
+        for key in object.keys where !members.contains(where: { $0.name == key && $0.holdsOnLinux }) {
             throw .generic("Parameter '\(path + key)' is unexpected")
         }
     }
 
-    private static func check(_ value: JSONValue, _ kind: Kind, path: String) throws(AgentError) {
-        switch kind {
-        case .string:
-            guard value.string != nil else { throw typeError(path, "string") }
-        case .integer:
-            guard value.number?.int64 != nil else { throw typeError(path, "integer") }
-        case .boolean:
-            guard value.bool != nil else { throw typeError(path, "boolean") }
-        case .uint64:
-            guard let n = value.number, n.int64 != nil || n.uint64 != nil else {
-                throw .generic("Parameter '\(path)' expects uint64")
+    private static func check(_ value: JSONValue, _ type: TypeRef, path: String) throws(AgentError) {
+        guard type.isArray else { return try check(value, named: type.name, path: path) }
+        guard let array = value.array else { throw typeError(path, "array") }
+        for (i, item) in array.enumerated() { try check(item, named: type.name, path: "\(path)[\(i)]") }
+    }
+
+    private static func check(_ value: JSONValue, named name: String, path: String) throws(AgentError) {
+        if let builtin = Builtin(rawValue: name) { return try check(value, builtin, path: path) }
+        // Every name the generated catalogue references resolves (CatalogueTests).
+        guard let type = Catalogue.type(name) else { throw .generic("Parameter '\(path)': unknown type \(name)") }
+        switch type.kind {
+        case .enumeration(let values):
+            guard let text = value.string else { throw typeError(path, "string") }
+            guard values.contains(where: { $0.name == text && ($0.condition?.holdsOnLinux ?? true) }) else {
+                throw .generic("Parameter '\(path)' does not accept value '\(text)'")
             }
-        case .list(let element):
-            guard let array = value.array else { throw typeError(path, "array") }
-            for (i, item) in array.enumerated() { try check(item, element, path: "\(path)[\(i)]") }
-        case .object(let members):
+        case .structure(let base, let members):
             guard let object = value.object else { throw typeError(path, "object") }
-            try check(object, members: members, path: path + ".")
-        case .integerOrEnum(let type, let names):
-            switch value {
-            case .number(let n): guard n.int64 != nil else { throw typeError(path, "integer") }
-            case .string(let s): guard names.contains(s) else { throw .generic("Parameter '\(path)' does not accept value '\(s)'") }
-            default: throw typeError(path, type)
+            try check(object, members: structMembers(base) + members, path: path + ".")
+        case .union(let baseType, let baseMembers, let discriminator, let branches):
+            guard let object = value.object else { throw typeError(path, "object") }
+            var members = structMembers(baseType) + baseMembers
+            // The discriminator is checked (as an enum) with the base; its branch adds members.
+            if let tag = object[discriminator]?.string, let branch = branches.first(where: { $0.name == tag }) {
+                members += structMembers(branch.type.name)
             }
-        case .unchecked:
+            try check(object, members: members, path: path + ".")
+        case .alternate(let branches):
+            // QAPI picks the branch by the value's JSON kind.
+            guard let branch = branches.first(where: { accepts($0.type, value) }) else { throw typeError(path, name) }
+            try check(value, branch.type, path: path)
+        }
+    }
+
+    /// The members of struct `name` and its bases (none for nil or a non-struct).
+    private static func structMembers(_ name: String?) -> [Member] {
+        guard let name, case .structure(let base, let members)? = Catalogue.type(name)?.kind else { return [] }
+        return structMembers(base) + members
+    }
+
+    /// Whether an alternate's branch of `type` takes a value of this JSON kind.
+    private static func accepts(_ type: TypeRef, _ value: JSONValue) -> Bool {
+        if type.isArray { return value.array != nil }
+        if let builtin = type.builtin {
+            switch value {
+            case .number: return builtin.isInteger || builtin == .number
+            case .string: return builtin == .str
+            case .bool: return builtin == .bool
+            case .null: return builtin == .null
+            default: return builtin == .any
+            }
+        }
+        switch Catalogue.type(type.name)?.kind {
+        case .enumeration: return value.string != nil
+        case .structure, .union: return value.object != nil
+        case .alternate, nil: return false
+        }
+    }
+
+    private static func check(_ value: JSONValue, _ builtin: Builtin, path: String) throws(AgentError) {
+        switch builtin {
+        case .str:
+            guard value.string != nil else { throw typeError(path, "string") }
+        case .bool:
+            guard value.bool != nil else { throw typeError(path, "boolean") }
+        case .number:
+            guard value.number != nil else { throw typeError(path, "number") }
+        case .null:
+            guard case .null = value else { throw typeError(path, "null") }
+        case .any:
             break
+        case .int, .int64:
+            guard value.number?.int64 != nil else { throw typeError(path, "integer") }
+        case .int8, .int16, .int32:
+            guard let n = value.number?.int64 else { throw typeError(path, "integer") }
+            let bits = builtin == .int8 ? 8 : builtin == .int16 ? 16 : 32
+            guard n >= -(Int64(1) << (bits - 1)), n < Int64(1) << (bits - 1) else {
+                throw .generic("Parameter '\(path)' expects \(builtin.rawValue)")
+            }
+        case .uint64, .size:
+            // As QEMU: any integer (a negative one wraps, for compatibility).
+            guard let n = value.number, n.int64 != nil || n.uint64 != nil else {
+                throw .generic("Parameter '\(path)' expects \(builtin.rawValue)")
+            }
+        case .uint8, .uint16, .uint32:
+            let bits = builtin == .uint8 ? 8 : builtin == .uint16 ? 16 : 32
+            guard let n = value.number, let v = n.uint64 ?? n.int64.map({ UInt64(bitPattern: $0) }), v < UInt64(1) << bits else {
+                throw .generic("Parameter '\(path)' expects \(builtin.rawValue)")
+            }
         }
     }
 
@@ -119,13 +142,16 @@ struct Arguments {
     }
 
     private func value(_ name: String) throws(AgentError) -> JSONValue {
-        guard let value = object[name] else { throw .generic("Parameter '\(name)' is missing") }
+        guard let value = object?[name] else { throw .generic("Parameter '\(name)' is missing") }
         return value
     }
 
     private func typeError(_ name: String, _ expected: String) -> AgentError { Arguments.typeError(name, expected) }
 
-    func has(_ name: String) -> Bool { object[name] != nil }
+    // The accessors read members the check has passed; their errors would only mean that
+    // a handler reads a member its catalogue entry does not declare.
+
+    func has(_ name: String) -> Bool { object?[name] != nil }
 
     func string(_ name: String) throws(AgentError) -> String {
         guard let s = try value(name).string else { throw typeError(name, "string") }
@@ -179,7 +205,7 @@ struct Arguments {
     }
 
     /// The raw value, for arguments with alternatives (an enum or a bool, say).
-    func raw(_ name: String) -> JSONValue? { object[name] }
+    func raw(_ name: String) -> JSONValue? { object?[name] }
 }
 
 extension JSONValue {
@@ -190,4 +216,9 @@ extension JSONValue {
     static func double(_ v: Double) -> JSONValue {
         .number(JSONNumber(v.isFinite ? (v == v.rounded() && abs(v) < 1e15 ? "\(Int64(v)).0" : "\(v)") : "0") ?? JSONNumber(0))
     }
+}
+
+extension Member {
+    /// Whether a Linux build has the member (unconditional, or its `if` holds).
+    var holdsOnLinux: Bool { condition?.holdsOnLinux ?? true }
 }

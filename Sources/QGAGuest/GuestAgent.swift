@@ -2,11 +2,27 @@ import Glibc
 import QGAProtocol
 import QGASystem
 
-/// One command qgad implements.
-struct Handler {
-    let name: String
+/// One command qgad implements: its catalogue entry and the function that runs it. A class:
+/// dispatch takes one reference, not a copy of the entry's strings and arrays.
+final class Handler: Sendable {
+    let info: CommandInfo
+    let run: @Sendable (GuestAgent, Arguments) throws -> JSONValue
+    /// From the catalogue, kept here so that dispatch reads a flag, not a list.
     let successResponse: Bool
-    let run: (GuestAgent, JSONObject?) throws -> JSONValue
+    let allowedWhileFrozen: Bool
+    /// guest-sync-delimited's reply is preceded by a 0xFF byte.
+    let delimitsReply: Bool
+    /// The first member a request must carry, if any (a request without arguments).
+    let firstRequired: String?
+
+    init(_ info: CommandInfo, _ run: @escaping @Sendable (GuestAgent, Arguments) throws -> JSONValue) {
+        self.info = info
+        self.run = run
+        successResponse = info.successResponse
+        allowedWhileFrozen = info.allowedWhileFrozen
+        delimitsReply = info.name == Catalogue.Commands.guestSyncDelimited.name
+        firstRequired = info.arguments.first { !$0.optional && $0.holdsOnLinux }?.name
+    }
 }
 
 /// The daemon's state and its dispatcher: requests in, replies out. Every failure becomes
@@ -14,19 +30,26 @@ struct Handler {
 public final class GuestAgent {
     public static let version = "0.1.0"
 
-    /// Commands allowed while filesystems are frozen (qemu-ga's `ga_freeze_allowlist`).
-    static let frozenAllowlist: Set<String> = [
-        "guest-ping", "guest-info", "guest-sync", "guest-sync-delimited", "guest-fsfreeze-status",
-        "guest-fsfreeze-thaw",
-    ]
+    /// Every command qgad implements, family by family (the order guest-info lists them).
+    static let allHandlers: [Handler] =
+        systemHandlers + fileHandlers + freezeHandlers + execHandlers + hardwareHandlers + networkHandlers
+        + userHandlers
 
-    /// Commands in the schema that do nothing on Linux: listed by guest-info, always
-    /// disabled (qemu-ga's `ga_command_init_blockedrpcs`).
-    static let unsupported: Set<String> = ["guest-get-devices"]
+    // The deliberate differences between qgad's commands and the catalogue's Linux
+    // commands, each with its reason, in one place; `CatalogueCoverageTests` fails on any
+    // other difference.
+
+    /// Commands the catalogue has for Windows only that qgad still lists in guest-info,
+    /// always disabled, as qemu-ga 7.2 does (its schema had no conditions).
+    static let listedThoughNotLinux: [(command: CommandInfo, reason: String)] = [
+        (Catalogue.Commands.guestGetDevices, "qemu-ga 7.2 lists it, disabled; clients check guest-info"),
+    ]
+    /// Linux commands of the catalogue qgad does not implement (none so far).
+    static let notImplemented: [(command: CommandInfo, reason: String)] = []
 
     let config: Config
     let log: Log
-    var handlers: [Handler] = []
+    let handlers = GuestAgent.allHandlers
     private var byName: [String: Int] = [:]
     /// Disabled by -b/-a (frozen state is separate).
     private var disabled: Set<String> = []
@@ -41,20 +64,16 @@ public final class GuestAgent {
     public init(config: Config, log: Log) {
         self.config = config
         self.log = log
-        registerSystem()
-        registerFiles()
-        registerFreeze()
-        registerExec()
-        registerHardware()
-        registerNetwork()
-        registerUsers()
-        for (i, handler) in handlers.enumerated() { byName[handler.name] = i }
-        let names = handlers.map(\.name)
+        for (i, handler) in handlers.enumerated() { byName[handler.info.name] = i }
+        let names = handlers.map(\.info.name)
         if !config.allowRPCs.isEmpty {
             disabled = Set(names).subtracting(config.allowRPCs)
         }
         disabled.formUnion(config.blockRPCs)
-        disabled.formUnion(GuestAgent.unsupported)
+        // qemu-ga's ga_command_init_blockedrpcs: commands with nothing to do on Linux.
+        for handler in handlers where !(handler.info.condition?.holdsOnLinux ?? true) {
+            disabled.insert(handler.info.name)
+        }
         files.counter = loadHandleCounter()
         if FileSystem.exists(frozenMarker) {
             // As qemu-ga: a previous instance left filesystems frozen, so nothing is written
@@ -66,11 +85,7 @@ public final class GuestAgent {
     }
 
     /// The names of every command, in registration order (`-b help`).
-    public var commandNames: [String] { handlers.map(\.name) }
-
-    func add(_ name: String, successResponse: Bool = true, _ run: @escaping (GuestAgent, JSONObject?) throws -> JSONValue) {
-        handlers.append(Handler(name: name, successResponse: successResponse, run: run))
-    }
+    public var commandNames: [String] { handlers.map(\.info.name) }
 
     func isEnabled(_ name: String) -> Bool { !disabled.contains(name) }
 
@@ -111,13 +126,14 @@ public final class GuestAgent {
             guard isEnabled(name) else {
                 throw AgentError(errorClass: "CommandNotFound", desc: "Command \(name) has been disabled")
             }
-            if isFrozen && !GuestAgent.frozenAllowlist.contains(name) {
+            let handler = handlers[index]
+            if isFrozen && !handler.allowedWhileFrozen {
                 throw AgentError(errorClass: "CommandNotFound", desc: "Command \(name) has been disabled: the agent is in frozen state")
             }
             if config.verbose { log.debug("running \(name)") }
-            let handler = handlers[index]
-            delimited = name == "guest-sync-delimited"
-            let value2 = try handler.run(self, arguments)
+            delimited = handler.delimitsReply
+            let checked = try Arguments(arguments, for: handler)
+            let value2 = try handler.run(self, checked)
             result = .success(handler.successResponse ? value2 : nil)
         } catch let error as AgentError {
             result = .failure(error)

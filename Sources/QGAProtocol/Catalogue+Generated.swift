@@ -855,3 +855,50 @@ extension Catalogue {
                 ])),
     ]
 }
+
+extension Catalogue.Commands {
+    public static var guestSyncDelimited: CommandInfo { Catalogue.commands[0] }
+    public static var guestSync: CommandInfo { Catalogue.commands[1] }
+    public static var guestPing: CommandInfo { Catalogue.commands[2] }
+    public static var guestGetTime: CommandInfo { Catalogue.commands[3] }
+    public static var guestSetTime: CommandInfo { Catalogue.commands[4] }
+    public static var guestInfo: CommandInfo { Catalogue.commands[5] }
+    public static var guestShutdown: CommandInfo { Catalogue.commands[6] }
+    public static var guestFileOpen: CommandInfo { Catalogue.commands[7] }
+    public static var guestFileClose: CommandInfo { Catalogue.commands[8] }
+    public static var guestFileRead: CommandInfo { Catalogue.commands[9] }
+    public static var guestFileWrite: CommandInfo { Catalogue.commands[10] }
+    public static var guestFileSeek: CommandInfo { Catalogue.commands[11] }
+    public static var guestFileFlush: CommandInfo { Catalogue.commands[12] }
+    public static var guestFsfreezeStatus: CommandInfo { Catalogue.commands[13] }
+    public static var guestFsfreezeFreeze: CommandInfo { Catalogue.commands[14] }
+    public static var guestFsfreezeFreezeList: CommandInfo { Catalogue.commands[15] }
+    public static var guestFsfreezeThaw: CommandInfo { Catalogue.commands[16] }
+    public static var guestFstrim: CommandInfo { Catalogue.commands[17] }
+    public static var guestSuspendDisk: CommandInfo { Catalogue.commands[18] }
+    public static var guestSuspendRam: CommandInfo { Catalogue.commands[19] }
+    public static var guestSuspendHybrid: CommandInfo { Catalogue.commands[20] }
+    public static var guestNetworkGetInterfaces: CommandInfo { Catalogue.commands[21] }
+    public static var guestGetVcpus: CommandInfo { Catalogue.commands[22] }
+    public static var guestSetVcpus: CommandInfo { Catalogue.commands[23] }
+    public static var guestGetDisks: CommandInfo { Catalogue.commands[24] }
+    public static var guestGetFsinfo: CommandInfo { Catalogue.commands[25] }
+    public static var guestSetUserPassword: CommandInfo { Catalogue.commands[26] }
+    public static var guestGetMemoryBlocks: CommandInfo { Catalogue.commands[27] }
+    public static var guestSetMemoryBlocks: CommandInfo { Catalogue.commands[28] }
+    public static var guestGetMemoryBlockInfo: CommandInfo { Catalogue.commands[29] }
+    public static var guestExecStatus: CommandInfo { Catalogue.commands[30] }
+    public static var guestExec: CommandInfo { Catalogue.commands[31] }
+    public static var guestGetHostName: CommandInfo { Catalogue.commands[32] }
+    public static var guestGetUsers: CommandInfo { Catalogue.commands[33] }
+    public static var guestGetTimezone: CommandInfo { Catalogue.commands[34] }
+    public static var guestGetOsinfo: CommandInfo { Catalogue.commands[35] }
+    public static var guestGetDevices: CommandInfo { Catalogue.commands[36] }
+    public static var guestSshGetAuthorizedKeys: CommandInfo { Catalogue.commands[37] }
+    public static var guestSshAddAuthorizedKeys: CommandInfo { Catalogue.commands[38] }
+    public static var guestSshRemoveAuthorizedKeys: CommandInfo { Catalogue.commands[39] }
+    public static var guestGetDiskstats: CommandInfo { Catalogue.commands[40] }
+    public static var guestGetCpustats: CommandInfo { Catalogue.commands[41] }
+    public static var guestGetLoad: CommandInfo { Catalogue.commands[42] }
+    public static var guestNetworkGetRoute: CommandInfo { Catalogue.commands[43] }
+}

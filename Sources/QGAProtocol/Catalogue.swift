@@ -26,6 +26,10 @@ public enum Catalogue {
         "guest-fsfreeze-status", "guest-fsfreeze-thaw",
     ]
 
+    /// One generated accessor per command (`Catalogue.Commands.guestPing`), so that code
+    /// refers to an entry by a name the compiler checks rather than by a string.
+    public enum Commands {}
+
     /// Commands that work on disks and may take minutes: they get the long default timeout.
     static let longCommands: [String] = [
         "guest-fsfreeze-freeze", "guest-fsfreeze-freeze-list", "guest-fsfreeze-thaw", "guest-fstrim",

@@ -116,4 +116,10 @@ import Testing
         #expect(Catalogue.info("guest-no-such-command") == nil)
         #expect(!Catalogue.schemaVersion.isEmpty)
     }
+
+    @Test func generatedAccessorsNameTheirEntries() {
+        #expect(Catalogue.Commands.guestSyncDelimited.name == "guest-sync-delimited")
+        #expect(Catalogue.Commands.guestFileRead.name == "guest-file-read")
+        #expect(Catalogue.Commands.guestNetworkGetRoute.name == "guest-network-get-route")
+    }
 }

@@ -44,76 +44,11 @@ struct ProcessTable {
 }
 
 extension GuestAgent {
-    func registerExec() {
-        add("guest-exec") { agent, a in
-            let args = try Arguments(a, allowed: ["path", "arg", "env", "input-data", "capture-output"])
-            let path = try args.string("path")
-            let argv = [path] + (try args.optionalStrings("arg") ?? [])
-            let env = try args.optionalStrings("env")
-            var input: [UInt8] = []
-            if let data = try args.optionalString("input-data") {
-                guard let decoded = Base64.decode(data) else { throw AgentError.generic("Base64 data contains invalid characters") }
-                input = decoded
-            }
-            let (captureOut, captureErr, merged) = try captureMode(args.raw("capture-output"))
-            guard agent.processes.entries.count < ProcessTable.maxTracked else {
-                throw AgentError.generic("too many guest-exec processes (\(ProcessTable.maxTracked)) not yet collected with guest-exec-status")
-            }
-            var opened: [Int32] = []
-            func makePipe() throws -> (Int32, Int32) {
-                var fds: [Int32] = [-1, -1]
-                guard pipe(&fds) == 0 else { throw AgentError.generic("pipe: \(FileSystem.strerror(errno))") }
-                for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-                opened += fds
-                return (fds[0], fds[1])
-            }
-            do {
-                let stdinPipe = args.has("input-data") ? try makePipe() : nil
-                let outPipe = captureOut ? try makePipe() : nil
-                let errPipe = captureErr && !merged ? try makePipe() : nil
-                let pid = try spawn(
-                    argv, environment: env, stdin: stdinPipe?.0, stdout: outPipe?.1,
-                    stderr: merged ? outPipe?.1 : errPipe?.1)
-                for end in [stdinPipe?.0, outPipe?.1, errPipe?.1].compactMap({ $0 }) { close(end) }
-                for end in [stdinPipe?.1, outPipe?.0, errPipe?.0].compactMap({ $0 }) { _ = fcntl(end, F_SETFL, O_NONBLOCK) }
-                let process = TrackedProcess(
-                    pid: pid, stdin: stdinPipe?.1, input: input, stdout: outPipe?.0, stderr: errPipe?.0,
-                    captureOut: captureOut, captureErr: captureErr && !merged)
-                agent.processes.entries[pid] = process
-                agent.pumpInput(process)
-                return ["pid": .int(pid)]
-            } catch {
-                for fd in opened { close(fd) }
-                throw error
-            }
-        }
-        add("guest-exec-status") { agent, a in
-            let args = try Arguments(a, allowed: ["pid"])
-            let pid = try args.int("pid")
-            guard let process = agent.processes.entries[pid_t(truncatingIfNeeded: pid)], Int64(process.pid) == pid else {
-                throw AgentError.generic("Invalid parameter 'pid'")
-            }
-            agent.reap(process)
-            agent.drain(process)
-            guard process.isFinished, let status = process.status else { return ["exited": false] }
-            agent.processes.entries[process.pid] = nil
-            var result: JSONObject = ["exited": true]
-            switch status {
-            case .exited(let code): result.append(key: "exitcode", value: .int(code))
-            case .signaled(let signal): result.append(key: "signal", value: .int(signal))
-            }
-            // qemu-ga sends a stream's data and its truncation flag only when it has data.
-            if !process.out.isEmpty {
-                result.append(key: "out-data", value: .string(Base64.encode(process.out)))
-                result.append(key: "out-truncated", value: .bool(process.outTruncated))
-            }
-            if !process.err.isEmpty {
-                result.append(key: "err-data", value: .string(Base64.encode(process.err)))
-                result.append(key: "err-truncated", value: .bool(process.errTruncated))
-            }
-            return .object(result)
-        }
-    }
+    /// The exec family: each handler with its catalogue entry.
+    static let execHandlers: [Handler] = [
+        Handler(Catalogue.Commands.guestExec, guestExec),
+        Handler(Catalogue.Commands.guestExecStatus, guestExecStatus),
+    ]
 
     /// Descriptors the server loop watches for guest-exec's processes.
     func processDescriptors() -> [pollfd] {
@@ -186,7 +121,76 @@ extension GuestAgent {
     }
 }
 
-/// capture-output: a boolean (true means separated) or a mode name (QEMU 8.0).
+private func guestExec(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let path = try args.string("path")
+    let argv = [path] + (try args.optionalStrings("arg") ?? [])
+    let env = try args.optionalStrings("env")
+    var input: [UInt8] = []
+    if let data = try args.optionalString("input-data") {
+        guard let decoded = Base64.decode(data) else { throw AgentError.generic("Base64 data contains invalid characters") }
+        input = decoded
+    }
+    let (captureOut, captureErr, merged) = try captureMode(args.raw("capture-output"))
+    guard agent.processes.entries.count < ProcessTable.maxTracked else {
+        throw AgentError.generic("too many guest-exec processes (\(ProcessTable.maxTracked)) not yet collected with guest-exec-status")
+    }
+    var opened: [Int32] = []
+    func makePipe() throws -> (Int32, Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw AgentError.generic("pipe: \(FileSystem.strerror(errno))") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        opened += fds
+        return (fds[0], fds[1])
+    }
+    do {
+        let stdinPipe = args.has("input-data") ? try makePipe() : nil
+        let outPipe = captureOut ? try makePipe() : nil
+        let errPipe = captureErr && !merged ? try makePipe() : nil
+        let pid = try spawn(
+            argv, environment: env, stdin: stdinPipe?.0, stdout: outPipe?.1,
+            stderr: merged ? outPipe?.1 : errPipe?.1)
+        for end in [stdinPipe?.0, outPipe?.1, errPipe?.1].compactMap({ $0 }) { close(end) }
+        for end in [stdinPipe?.1, outPipe?.0, errPipe?.0].compactMap({ $0 }) { _ = fcntl(end, F_SETFL, O_NONBLOCK) }
+        let process = TrackedProcess(
+            pid: pid, stdin: stdinPipe?.1, input: input, stdout: outPipe?.0, stderr: errPipe?.0,
+            captureOut: captureOut, captureErr: captureErr && !merged)
+        agent.processes.entries[pid] = process
+        agent.pumpInput(process)
+        return ["pid": .int(pid)]
+    } catch {
+        for fd in opened { close(fd) }
+        throw error
+    }
+}
+
+private func guestExecStatus(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let pid = try args.int("pid")
+    guard let process = agent.processes.entries[pid_t(truncatingIfNeeded: pid)], Int64(process.pid) == pid else {
+        throw AgentError.generic("Invalid parameter 'pid'")
+    }
+    agent.reap(process)
+    agent.drain(process)
+    guard process.isFinished, let status = process.status else { return ["exited": false] }
+    agent.processes.entries[process.pid] = nil
+    var result: JSONObject = ["exited": true]
+    switch status {
+    case .exited(let code): result.append(key: "exitcode", value: .int(code))
+    case .signaled(let signal): result.append(key: "signal", value: .int(signal))
+    }
+    // qemu-ga sends a stream's data and its truncation flag only when it has data.
+    if !process.out.isEmpty {
+        result.append(key: "out-data", value: .string(Base64.encode(process.out)))
+        result.append(key: "out-truncated", value: .bool(process.outTruncated))
+    }
+    if !process.err.isEmpty {
+        result.append(key: "err-data", value: .string(Base64.encode(process.err)))
+        result.append(key: "err-truncated", value: .bool(process.errTruncated))
+    }
+    return .object(result)
+}
+
+/// capture-output, checked against the schema: a boolean (true means separated) or a mode
+/// name (QEMU 8.0).
 private func captureMode(_ value: JSONValue?) throws -> (out: Bool, err: Bool, merged: Bool) {
     switch value {
     case nil, .bool(false), .string("none"): return (false, false, false)
@@ -194,7 +198,7 @@ private func captureMode(_ value: JSONValue?) throws -> (out: Bool, err: Bool, m
     case .string("stdout"): return (true, false, false)
     case .string("stderr"): return (false, true, false)
     case .string("merged"): return (true, true, true)
-    case .string(let other): throw AgentError.generic("Parameter 'capture-output' does not accept value '\(other)'")
+    // Unreachable: the schema check let through only a bool or a GuestExecCaptureOutputMode.
     default: throw AgentError.generic("Invalid parameter type for 'capture-output', expected: GuestExecCaptureOutput")
     }
 }

@@ -29,126 +29,132 @@ struct FileTable {
 }
 
 extension GuestAgent {
-    func registerFiles() {
-        add("guest-file-open") { agent, a in
-            let args = try Arguments(a, allowed: ["path", "mode"])
-            let path = try args.string("path")
-            let mode = try args.optionalString("mode") ?? "r"
-            guard agent.files.open.count < FileTable.maxOpen else {
-                throw AgentError.generic("too many open files (\(FileTable.maxOpen)); close some with guest-file-close")
-            }
-            guard let flags = openFlags(mode) else { throw AgentError.generic("invalid file open mode '\(mode)'") }
-            // O_NONBLOCK: reading a FIFO must not hang the agent. O_NOCTTY: a terminal opened
-            // here must not become qgad's controlling terminal (^C on it would stop qgad).
-            // New files are 0644 whatever qgad's umask (qemu-ga: 0666, world-writable).
-            let old = umask(0)
-            let fd = Glibc.open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0o644)
-            umask(old)
-            guard fd >= 0 else {
-                throw AgentError.generic("failed to open file '\(path)' (mode: '\(mode)'): \(FileSystem.strerror(errno))")
-            }
-            let handle = agent.files.nextHandle()
-            agent.files.open[handle] = fd
-            agent.saveHandleCounter()
-            return .int(handle)
-        }
-        add("guest-file-close") { agent, a in
-            let args = try Arguments(a, allowed: ["handle"])
-            let (handle, fd) = try agent.fileHandle(args)
-            agent.files.open[handle] = nil
-            guard close(fd) == 0 || errno == EINTR else { throw AgentError.generic("failed to close handle: \(FileSystem.strerror(errno))") }
-            return [:]
-        }
-        add("guest-file-read") { agent, a in
-            let args = try Arguments(a, allowed: ["handle", "count"])
-            let (_, fd) = try agent.fileHandle(args)
-            let count = try args.optionalInt("count") ?? 4096
-            guard count >= 0, count <= FileTable.maxReadCount else {
-                throw AgentError.generic("value '\(count)' is invalid for argument count")
-            }
-            var readError: Int32 = 0
-            var eof = false
-            // Read straight into uninitialised storage: no pass to zero a megabyte first.
-            let buffer = [UInt8](unsafeUninitializedCapacity: Int(count)) { storage, initialized in
-                var got = 0
-                while got < storage.count {
-                    let rest = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: storage[got...]))
-                    let n: Int
-                    do throws(SystemError) {
-                        // nil: a non-blocking file (a FIFO) has nothing more now.
-                        guard let available = try FileDescriptor(rawValue: fd).readAvailable(into: rest) else { break }
-                        n = available
-                    } catch {
-                        readError = error.errno.rawValue
-                        break
-                    }
-                    if n == 0 {
-                        eof = true
-                        break
-                    }
-                    got += n
-                }
-                initialized = got
-            }
-            if readError != 0 { throw AgentError.generic("failed to read file: \(FileSystem.strerror(readError))") }
-            let got = buffer.count
-            if count == 0 { eof = false }
-            return ["count": .int(got), "buf-b64": .string(Base64.encode(buffer)), "eof": .bool(eof)]
-        }
-        add("guest-file-write") { agent, a in
-            let args = try Arguments(a, allowed: ["handle", "buf-b64", "count"])
-            let (_, fd) = try agent.fileHandle(args)
-            guard let bytes = Base64.decode(try args.string("buf-b64")) else {
-                throw AgentError.generic("Base64 data contains invalid characters")
-            }
-            let count = try args.optionalInt("count") ?? Int64(bytes.count)
-            guard count >= 0, count <= Int64(bytes.count) else {
-                throw AgentError.generic("value '\(count)' is invalid for argument count")
-            }
-            // A non-blocking file (a FIFO) may take only part: the count says how much.
-            let written: Int
-            do throws(SystemError) {
-                written = try bytes.withUnsafeBufferPointer { (buffer) throws(SystemError) in
-                    try FileDescriptor(rawValue: fd).writeAvailable(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[..<Int(count)]))
-                }
-            } catch {
-                throw AgentError.generic("failed to write to file: \(FileSystem.strerror(error.errno.rawValue))")
-            }
-            return ["count": .int(written), "eof": false]
-        }
-        add("guest-file-seek") { agent, a in
-            let args = try Arguments(a, allowed: ["handle", "offset", "whence"])
-            let (_, fd) = try agent.fileHandle(args)
-            let offset = try args.int("offset")
-            let whence: Int32
-            switch args.raw("whence") {
-            case .string("set"): whence = SEEK_SET
-            case .string("cur"): whence = SEEK_CUR
-            case .string("end"): whence = SEEK_END
-            case .string(let other): throw AgentError.generic("Parameter 'whence' does not accept value '\(other)'")
-            case .number(let n):
-                guard let code = n.int, (0...2).contains(code) else { throw AgentError.generic("invalid whence code \(n.text)") }
-                whence = Int32(code)
-            case nil: throw AgentError.generic("Parameter 'whence' is missing")
-            default: throw AgentError.generic("Invalid parameter type for 'whence', expected: QType")
-            }
-            let position = lseek(fd, off_t(offset), whence)
-            guard position >= 0 else { throw AgentError.generic("failed to seek file: \(FileSystem.strerror(errno))") }
-            return ["position": .int(position), "eof": false]
-        }
-        add("guest-file-flush") { agent, a in
-            let args = try Arguments(a, allowed: ["handle"])
-            // Writes go straight to the descriptor; nothing is buffered in the agent.
-            _ = try agent.fileHandle(args)
-            return [:]
-        }
-    }
+    /// The file family: each handler with its catalogue entry.
+    static let fileHandlers: [Handler] = [
+        Handler(Catalogue.Commands.guestFileOpen, guestFileOpen),
+        Handler(Catalogue.Commands.guestFileClose, guestFileClose),
+        Handler(Catalogue.Commands.guestFileRead, guestFileRead),
+        Handler(Catalogue.Commands.guestFileWrite, guestFileWrite),
+        Handler(Catalogue.Commands.guestFileSeek, guestFileSeek),
+        Handler(Catalogue.Commands.guestFileFlush, guestFileFlush),
+    ]
 
     func fileHandle(_ args: Arguments) throws -> (Int64, Int32) {
         let handle = try args.int("handle")
         guard let fd = files.open[handle] else { throw AgentError.generic("handle '\(handle)' has not been found") }
         return (handle, fd)
     }
+}
+
+private func guestFileOpen(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let path = try args.string("path")
+    let mode = try args.optionalString("mode") ?? "r"
+    guard agent.files.open.count < FileTable.maxOpen else {
+        throw AgentError.generic("too many open files (\(FileTable.maxOpen)); close some with guest-file-close")
+    }
+    guard let flags = openFlags(mode) else { throw AgentError.generic("invalid file open mode '\(mode)'") }
+    // O_NONBLOCK: reading a FIFO must not hang the agent. O_NOCTTY: a terminal opened
+    // here must not become qgad's controlling terminal (^C on it would stop qgad).
+    // New files are 0644 whatever qgad's umask (qemu-ga: 0666, world-writable).
+    let old = umask(0)
+    let fd = Glibc.open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0o644)
+    umask(old)
+    guard fd >= 0 else {
+        throw AgentError.generic("failed to open file '\(path)' (mode: '\(mode)'): \(FileSystem.strerror(errno))")
+    }
+    let handle = agent.files.nextHandle()
+    agent.files.open[handle] = fd
+    agent.saveHandleCounter()
+    return .int(handle)
+}
+
+private func guestFileClose(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let (handle, fd) = try agent.fileHandle(args)
+    agent.files.open[handle] = nil
+    guard close(fd) == 0 || errno == EINTR else { throw AgentError.generic("failed to close handle: \(FileSystem.strerror(errno))") }
+    return [:]
+}
+
+private func guestFileRead(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let (_, fd) = try agent.fileHandle(args)
+    let count = try args.optionalInt("count") ?? 4096
+    guard count >= 0, count <= FileTable.maxReadCount else {
+        throw AgentError.generic("value '\(count)' is invalid for argument count")
+    }
+    var readError: Int32 = 0
+    var eof = false
+    // Read straight into uninitialised storage: no pass to zero a megabyte first.
+    let buffer = [UInt8](unsafeUninitializedCapacity: Int(count)) { storage, initialized in
+        var got = 0
+        while got < storage.count {
+            let rest = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: storage[got...]))
+            let n: Int
+            do throws(SystemError) {
+                // nil: a non-blocking file (a FIFO) has nothing more now.
+                guard let available = try FileDescriptor(rawValue: fd).readAvailable(into: rest) else { break }
+                n = available
+            } catch {
+                readError = error.errno.rawValue
+                break
+            }
+            if n == 0 {
+                eof = true
+                break
+            }
+            got += n
+        }
+        initialized = got
+    }
+    if readError != 0 { throw AgentError.generic("failed to read file: \(FileSystem.strerror(readError))") }
+    let got = buffer.count
+    if count == 0 { eof = false }
+    return ["count": .int(got), "buf-b64": .string(Base64.encode(buffer)), "eof": .bool(eof)]
+}
+
+private func guestFileWrite(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let (_, fd) = try agent.fileHandle(args)
+    guard let bytes = Base64.decode(try args.string("buf-b64")) else {
+        throw AgentError.generic("Base64 data contains invalid characters")
+    }
+    let count = try args.optionalInt("count") ?? Int64(bytes.count)
+    guard count >= 0, count <= Int64(bytes.count) else {
+        throw AgentError.generic("value '\(count)' is invalid for argument count")
+    }
+    // A non-blocking file (a FIFO) may take only part: the count says how much.
+    let written: Int
+    do throws(SystemError) {
+        written = try bytes.withUnsafeBufferPointer { (buffer) throws(SystemError) in
+            try FileDescriptor(rawValue: fd).writeAvailable(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[..<Int(count)]))
+        }
+    } catch {
+        throw AgentError.generic("failed to write to file: \(FileSystem.strerror(error.errno.rawValue))")
+    }
+    return ["count": .int(written), "eof": false]
+}
+
+private func guestFileSeek(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let (_, fd) = try agent.fileHandle(args)
+    let offset = try args.int("offset")
+    let whence: Int32
+    switch args.raw("whence") {
+    case .string("set"): whence = SEEK_SET
+    case .string("cur"): whence = SEEK_CUR
+    case .string("end"): whence = SEEK_END
+    case .number(let n):
+        guard let code = n.int, (0...2).contains(code) else { throw AgentError.generic("invalid whence code \(n.text)") }
+        whence = Int32(code)
+    // Unreachable: the schema check let through only an integer or a QGASeek name.
+    default: throw AgentError.generic("Invalid parameter type for 'whence', expected: GuestFileWhence")
+    }
+    let position = lseek(fd, off_t(offset), whence)
+    guard position >= 0 else { throw AgentError.generic("failed to seek file: \(FileSystem.strerror(errno))") }
+    return ["position": .int(position), "eof": false]
+}
+
+private func guestFileFlush(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    // Writes go straight to the descriptor; nothing is buffered in the agent.
+    _ = try agent.fileHandle(args)
+    return [:]
 }
 
 /// fopen(3) modes as open(2) flags.

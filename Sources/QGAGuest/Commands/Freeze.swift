@@ -4,48 +4,14 @@ import QGAProtocol
 import QGASystem
 
 extension GuestAgent {
-    func registerFreeze() {
-        add("guest-fsfreeze-status") { agent, a in
-            _ = try Arguments(a, allowed: [])
-            return .string(agent.isFrozen ? "frozen" : "thawed")
-        }
-        add("guest-fsfreeze-freeze") { agent, a in
-            _ = try Arguments(a, allowed: [])
-            return .int(try agent.freeze(only: nil))
-        }
-        add("guest-fsfreeze-freeze-list") { agent, a in
-            let args = try Arguments(a, allowed: ["mountpoints"])
-            return .int(try agent.freeze(only: try args.optionalStrings("mountpoints")))
-        }
-        add("guest-fsfreeze-thaw") { agent, a in
-            _ = try Arguments(a, allowed: [])
-            return .int(try agent.thaw())
-        }
-        add("guest-fstrim") { agent, a in
-            let args = try Arguments(a, allowed: ["minimum"])
-            let minimum = try args.optionalInt("minimum") ?? 0
-            var paths: [JSONValue] = []
-            for mount in realMounts() {
-                var entry: JSONObject = ["path": .string(mount.mountpoint)]
-                let fd = openMountpoint(mount.mountpoint)
-                var trimmed: UInt64 = 0
-                if fd < 0 || qga_fitrim(fd, UInt64(max(0, minimum)), &trimmed) != 0 {
-                    let code = errno
-                    // Filesystems that cannot trim are left out, as in qemu-ga.
-                    if fd >= 0 { close(fd) }
-                    if code == EOPNOTSUPP || code == ENOTTY || code == EROFS { continue }
-                    entry.append(key: "error", value: .string(FileSystem.strerror(code)))
-                } else {
-                    close(fd)
-                    entry.append(key: "trimmed", value: .uint(trimmed))
-                    entry.append(key: "minimum", value: .int(minimum))
-                }
-                paths.append(.object(entry))
-            }
-            _ = agent
-            return ["paths": .array(paths)]
-        }
-    }
+    /// The freeze family: each handler with its catalogue entry.
+    static let freezeHandlers: [Handler] = [
+        Handler(Catalogue.Commands.guestFsfreezeStatus, guestFsfreezeStatus),
+        Handler(Catalogue.Commands.guestFsfreezeFreeze, guestFsfreezeFreeze),
+        Handler(Catalogue.Commands.guestFsfreezeFreezeList, guestFsfreezeFreezeList),
+        Handler(Catalogue.Commands.guestFsfreezeThaw, guestFsfreezeThaw),
+        Handler(Catalogue.Commands.guestFstrim, guestFstrim),
+    ]
 
     /// Freezes every real filesystem (or those in `only`) in reverse mount order, so that a
     /// filesystem on a loop device is frozen before the one holding its image. On a failure,
@@ -123,6 +89,45 @@ extension GuestAgent {
             throw AgentError.generic("fsfreeze hook has failed with status \(code)")
         }
     }
+}
+
+private func guestFsfreezeStatus(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    return .string(agent.isFrozen ? "frozen" : "thawed")
+}
+
+private func guestFsfreezeFreeze(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    return .int(try agent.freeze(only: nil))
+}
+
+private func guestFsfreezeFreezeList(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    return .int(try agent.freeze(only: try args.optionalStrings("mountpoints")))
+}
+
+private func guestFsfreezeThaw(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    return .int(try agent.thaw())
+}
+
+private func guestFstrim(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let minimum = try args.optionalInt("minimum") ?? 0
+    var paths: [JSONValue] = []
+    for mount in realMounts() {
+        var entry: JSONObject = ["path": .string(mount.mountpoint)]
+        let fd = openMountpoint(mount.mountpoint)
+        var trimmed: UInt64 = 0
+        if fd < 0 || qga_fitrim(fd, UInt64(max(0, minimum)), &trimmed) != 0 {
+            let code = errno
+            // Filesystems that cannot trim are left out, as in qemu-ga.
+            if fd >= 0 { close(fd) }
+            if code == EOPNOTSUPP || code == ENOTTY || code == EROFS { continue }
+            entry.append(key: "error", value: .string(FileSystem.strerror(code)))
+        } else {
+            close(fd)
+            entry.append(key: "trimmed", value: .uint(trimmed))
+            entry.append(key: "minimum", value: .int(minimum))
+        }
+        paths.append(.object(entry))
+    }
+    return ["paths": .array(paths)]
 }
 
 /// A mount point opened for the freeze, thaw and trim ioctls. Its name comes from

@@ -2,57 +2,62 @@ import Glibc
 import QGAProtocol
 
 extension GuestAgent {
-    func registerUsers() {
-        add("guest-set-user-password") { _, a in
-            let args = try Arguments(a, allowed: ["username", "password", "crypted"])
-            let user = try args.string("username")
-            guard let password = Base64.decode(try args.string("password")) else {
-                throw AgentError.generic("Base64 data contains invalid characters")
-            }
-            let crypted = try args.bool("crypted")
-            // As qemu-ga: no lookup here (chpasswd refuses an unknown user), checks in this order.
-            guard !password.contains(UInt8(ascii: "\n")) else { throw AgentError.generic("forbidden characters in raw password") }
-            guard !user.contains(":"), !user.contains("\n") else { throw AgentError.generic("forbidden characters in username") }
-            let status = try runProgram(crypted ? ["chpasswd", "-e"] : ["chpasswd"], input: Array("\(user):".utf8) + password + [0x0A])
-            guard status == .exited(0) else { throw AgentError.generic("child process has failed to set user password") }
-            return [:]
-        }
-        add("guest-ssh-get-authorized-keys") { _, a in
-            let args = try Arguments(a, allowed: ["username"])
-            let file = try AuthorizedKeys(user: try args.string("username"))
-            guard let lines = try file.lines() else { throw file.readError(.missing) }
-            // qemu-ga lists them last line first; clients see the same order from both agents.
-            let keys = lines.map { String(decoding: $0.trimmingASCIIWhitespace(), as: UTF8.self) }
-                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-            return ["keys": .array(keys.reversed().map { .string($0) })]
-        }
-        add("guest-ssh-add-authorized-keys") { _, a in
-            let args = try Arguments(a, allowed: ["username", "keys", "reset"])
-            let user = try args.string("username")
-            let keys = try args.strings("keys")
-            let reset = try args.optionalBool("reset") ?? false
-            try checkKeys(keys)
-            let file = try AuthorizedKeys(user: user)
-            var lines = reset ? [] : try file.lines() ?? []
-            // Sets keep this linear in keys and lines (up to a 4 MiB file).
-            var present = Set(lines)
-            for key in keys.map({ Array($0.utf8) }) where present.insert(key).inserted { lines.append(key) }
-            try file.write(lines)
-            return [:]
-        }
-        add("guest-ssh-remove-authorized-keys") { _, a in
-            let args = try Arguments(a, allowed: ["username", "keys"])
-            let user = try args.string("username")
-            let keys = try args.strings("keys")
-            try checkKeys(keys)
-            let file = try AuthorizedKeys(user: user)
-            // Nothing to remove from a file that is not there.
-            guard let lines = try file.lines() else { return [:] }
-            let removed = Set(keys.map { Array($0.utf8) })
-            try file.write(lines.filter { !removed.contains($0) })
-            return [:]
-        }
+    /// The user family: each handler with its catalogue entry.
+    static let userHandlers: [Handler] = [
+        Handler(Catalogue.Commands.guestSetUserPassword, guestSetUserPassword),
+        Handler(Catalogue.Commands.guestSshGetAuthorizedKeys, guestSshGetAuthorizedKeys),
+        Handler(Catalogue.Commands.guestSshAddAuthorizedKeys, guestSshAddAuthorizedKeys),
+        Handler(Catalogue.Commands.guestSshRemoveAuthorizedKeys, guestSshRemoveAuthorizedKeys),
+    ]
+}
+
+private func guestSetUserPassword(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let user = try args.string("username")
+    guard let password = Base64.decode(try args.string("password")) else {
+        throw AgentError.generic("Base64 data contains invalid characters")
     }
+    let crypted = try args.bool("crypted")
+    // As qemu-ga: no lookup here (chpasswd refuses an unknown user), checks in this order.
+    guard !password.contains(UInt8(ascii: "\n")) else { throw AgentError.generic("forbidden characters in raw password") }
+    guard !user.contains(":"), !user.contains("\n") else { throw AgentError.generic("forbidden characters in username") }
+    let status = try runProgram(crypted ? ["chpasswd", "-e"] : ["chpasswd"], input: Array("\(user):".utf8) + password + [0x0A])
+    guard status == .exited(0) else { throw AgentError.generic("child process has failed to set user password") }
+    return [:]
+}
+
+private func guestSshGetAuthorizedKeys(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let file = try AuthorizedKeys(user: try args.string("username"))
+    guard let lines = try file.lines() else { throw file.readError(.missing) }
+    // qemu-ga lists them last line first; clients see the same order from both agents.
+    let keys = lines.map { String(decoding: $0.trimmingASCIIWhitespace(), as: UTF8.self) }
+        .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    return ["keys": .array(keys.reversed().map { .string($0) })]
+}
+
+private func guestSshAddAuthorizedKeys(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let user = try args.string("username")
+    let keys = try args.strings("keys")
+    let reset = try args.optionalBool("reset") ?? false
+    try checkKeys(keys)
+    let file = try AuthorizedKeys(user: user)
+    var lines = reset ? [] : try file.lines() ?? []
+    // Sets keep this linear in keys and lines (up to a 4 MiB file).
+    var present = Set(lines)
+    for key in keys.map({ Array($0.utf8) }) where present.insert(key).inserted { lines.append(key) }
+    try file.write(lines)
+    return [:]
+}
+
+private func guestSshRemoveAuthorizedKeys(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+    let user = try args.string("username")
+    let keys = try args.strings("keys")
+    try checkKeys(keys)
+    let file = try AuthorizedKeys(user: user)
+    // Nothing to remove from a file that is not there.
+    guard let lines = try file.lines() else { return [:] }
+    let removed = Set(keys.map { Array($0.utf8) })
+    try file.write(lines.filter { !removed.contains($0) })
+    return [:]
 }
 
 /// qemu-ga's check, no stricter: an empty key passes (virsh set-user-sshkeys sends one
