@@ -6,9 +6,9 @@ import SystemPackage
 /// Where requests come from.
 enum Channel: CustomStringConvertible {
     /// unix-listen or vsock-listen: one client at a time, as qemu-ga.
-    case listening(Int32)
+    case listening(FileDescriptor)
     /// virtio-serial or isa-serial: one device, always open.
-    case device(Int32, path: String, method: Config.Method)
+    case device(FileDescriptor, path: String, method: Config.Method)
 
     static func open(_ config: Config, log: Log) throws -> Channel {
         while true {
@@ -30,7 +30,7 @@ enum Channel: CustomStringConvertible {
             do throws(SystemError) {
                 // 0600 (bind gave 0700 under qgad's umask): only root talks to the agent. A
                 // socket handed over by systemd keeps the mode its unit sets (SocketMode=).
-                return .listening(try address.listen(mode: 0o600, backlog: 1).rawValue)
+                return .listening(try address.listen(mode: 0o600, backlog: 1))
             } catch {
                 throw ConfigError("cannot listen on \(path): \(FileSystem.strerror(error.errno.rawValue))")
             }
@@ -42,7 +42,7 @@ enum Channel: CustomStringConvertible {
             }
             let fd = qga_vsock_listen(UInt32(truncatingIfNeeded: cid), port)
             guard fd >= 0 else { throw ConfigError("cannot listen on vsock \(text): \(FileSystem.strerror(errno))") }
-            return .listening(fd)
+            return .listening(FileDescriptor(rawValue: fd))
         case .virtioSerial, .isaSerial:
             guard let path = config.channelPath else { throw ConfigError("no channel path") }
             let fd = Glibc.open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
@@ -54,13 +54,13 @@ enum Channel: CustomStringConvertible {
                     tcsetattr(fd, TCSANOW, &settings)
                 }
             }
-            return .device(fd, path: path, method: config.method)
+            return .device(FileDescriptor(rawValue: fd), path: path, method: config.method)
         }
     }
 
     var description: String {
         switch self {
-        case .listening(let fd): "listening socket (fd \(fd))"
+        case .listening(let fd): "listening socket (fd \(fd.rawValue))"
         case .device(_, let path, let method): "\(method.rawValue) \(path)"
         }
     }

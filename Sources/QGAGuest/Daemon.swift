@@ -66,7 +66,7 @@ public enum Daemon {
         } ?? Log(verbose: config.verbose)
         let agent = GuestAgent(config: config, log: log)
         let signals = try SignalWatcher([SIGTERM, SIGINT, SIGHUP, SIGCHLD])
-        let channel = try listener.map { Channel.listening($0) } ?? Channel.open(config, log: log)
+        let channel = try listener.map { Channel.listening(FileDescriptor(rawValue: $0)) } ?? Channel.open(config, log: log)
         log.info("qgad \(GuestAgent.version) serving on \(channel.description)")
         releaseStartupPages()
         server = Server(agent: agent, channel: channel, signals: signals, log: log, config: config)

@@ -11,7 +11,7 @@ import SystemPackage
 /// reads holds back only itself (its requests stay in its socket, qgad keeps at most one
 /// read's worth of them and one reply) while signals, child processes and the freeze
 /// timeout are still served.
-struct Server {
+final class Server {
     let agent: GuestAgent
     var channel: Channel
     let signals: SignalWatcher
@@ -22,7 +22,20 @@ struct Server {
     /// A daemon started frozen writes its pidfile at the first thaw, as qemu-ga.
     var deferredPidfile: String?
 
-    private var client: Int32?
+    private let loop = EventLoop()
+    /// The listening socket, polled only while no client is connected.
+    private var listenerSource: EventLoop.Source?
+    /// The connected client, or the serial port.
+    private var client: FileDescriptor?
+    private var clientSource: EventLoop.Source?
+    /// guest-exec's pipes as last registered, and their sources.
+    private var processPipes: [pollfd] = []
+    private var processSources: [EventLoop.Source] = []
+    /// Set once the children were serviced in this pass: several ready pipes need one call.
+    private var processesServiced = false
+    /// When the freeze timer is for, and the timer.
+    private var freezeTimerSince: ContinuousClock.Instant?
+    private var freezeTimer: EventLoop.Timer?
     private var framer = Framer()
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
     /// Framed input not yet handled: held back while a reply is waiting to be written.
@@ -34,8 +47,6 @@ struct Server {
     /// The host end of a serial port is not connected: the port reads EOF and polls as
     /// hang-up, so it is polled again after a pause rather than in a busy loop.
     private var hostAbsent = false
-    /// Set when the channel failed for good.
-    private var stopRequested = false
 
     init(agent: GuestAgent, channel: Channel, signals: SignalWatcher, log: Log, config: Config) {
         self.agent = agent
@@ -43,94 +54,126 @@ struct Server {
         self.signals = signals
         self.log = log
         self.config = config
-        if case .device(let fd, _, _) = channel { client = fd }
     }
 
     /// How long to pause before polling an unconnected serial port again.
-    static let absentHostPause: Int32 = 50
+    static let absentHostPause: Duration = .milliseconds(50)
 
     private var isWriting: Bool { !outbox.isEmpty }
 
-    mutating func serve() {
-        while true {
-            writeDeferredPidfile()
-            var fds: [pollfd] = []
-            var listenerIndex: Int?
-            var clientIndex: Int?
-            if case .listening(let fd) = channel, client == nil {
-                listenerIndex = fds.count
-                fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
-            }
-            if let client, !hostAbsent {
-                clientIndex = fds.count
-                fds.append(pollfd(fd: client, events: Int16(isWriting ? POLLOUT : POLLIN), revents: 0))
-            }
-            let processStart = fds.count
-            fds += agent.processDescriptors()
-            var timeout: Int32 = -1
-            if hostAbsent { timeout = Server.absentHostPause }
-            if let remaining = freezeTimeRemaining() {
-                timeout = timeout < 0 ? remaining : min(timeout, remaining)
-            }
-            // Signals (SIGCHLD included) arrive on the signalfd, polled with the rest: an idle
-            // agent sleeps until something happens.
-            let processEnd = fds.count
-            fds.append(pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0))
-            _ = poll(&fds, nfds_t(fds.count), timeout)
-            if drainSignals() { return }
-            if fds[processStart..<processEnd].contains(where: { $0.revents != 0 }) {
-                agent.serviceProcesses()
-            }
-            enforceFreezeTimeout()
-            if hostAbsent {
-                hostAbsent = false  // try the port again
-                continue
-            }
-            if let index = listenerIndex, fds[index].revents != 0, case .listening(let fd) = channel {
-                let accepted = accept(fd, nil, nil)
-                if accepted >= 0 {
-                    _ = fcntl(accepted, F_SETFD, FD_CLOEXEC)
-                    _ = fcntl(accepted, F_SETFL, O_NONBLOCK)
-                    client = accepted
-                    framer.reset()
-                }
-            }
-            if let index = clientIndex, fds[index].revents != 0 {
-                if isWriting {
-                    writeOutbox(hungUp: fds[index].revents & Int16(POLLHUP | POLLERR) != 0)
-                    handleBacklog()
-                } else {
-                    readClient()
-                }
-            }
-            if stopRequested { return }
+    /// Serves until a quitting signal (while not frozen) or until the channel fails for good.
+    func serve() {
+        // Signals (SIGCHLD included) arrive on the signalfd, polled with the rest: an idle
+        // agent sleeps until something happens.
+        loop.add(FileDescriptor(rawValue: signals.descriptor), interest: .input) { [unowned self] _ in drainSignals() }
+        switch channel {
+        case .listening(let fd):
+            listenerSource = loop.add(fd, interest: .input) { [unowned self] _ in accept() }
+        case .device(let fd, _, _):
+            attachClient(fd)
+        }
+        do {
+            try loop.run { [unowned self] in settle() }
+        } catch {
+            log.error("\(error)")
         }
     }
 
-    /// Reads SIGCHLD, SIGHUP and the quitting signals; true when qgad should exit.
-    private mutating func drainSignals() -> Bool {
+    /// Between passes: what handlers changed outside the loop (the pidfile of a daemon
+    /// started frozen, guest-exec's pipes, the freeze timer) brought up to date.
+    private func settle() {
+        writeDeferredPidfile()
+        processesServiced = false
+        syncProcessSources()
+        syncFreezeTimer()
+    }
+
+    private func attachClient(_ fd: FileDescriptor) {
+        client = fd
+        clientSource = loop.add(fd, interest: .input) { [unowned self] events in clientReady(events) }
+    }
+
+    private func detachClient() {
+        if let clientSource { loop.remove(clientSource) }
+        clientSource = nil
+        client = nil
+    }
+
+    private func accept() {
+        guard case .listening(let fd) = channel, client == nil else { return }
+        let accepted = Glibc.accept(fd.rawValue, nil, nil)
+        guard accepted >= 0 else { return }
+        _ = fcntl(accepted, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(accepted, F_SETFL, O_NONBLOCK)
+        framer.reset()
+        // One client at a time, as qemu-ga: the next waits in the backlog.
+        if let listenerSource { loop.setInterest(listenerSource, .paused) }
+        attachClient(FileDescriptor(rawValue: accepted))
+    }
+
+    private func clientReady(_ events: EventLoop.Events) {
+        if isWriting {
+            writeOutbox(hungUp: events.isHangUp)
+            handleBacklog()
+        } else {
+            readClient()
+        }
+        updateClientInterest()
+    }
+
+    /// Reads while no reply waits; writes while one does; nothing while the host is absent.
+    private func updateClientInterest() {
+        guard let clientSource else { return }
+        loop.setInterest(clientSource, hostAbsent ? .paused : isWriting ? .output : .input)
+    }
+
+    /// Registers guest-exec's pipes as they are now: the children started, fed and
+    /// drained by the last pass's requests and events.
+    private func syncProcessSources() {
+        let current = agent.processDescriptors()
+        guard !(current.isEmpty && processPipes.isEmpty) else { return }
+        let same = current.count == processPipes.count
+            && zip(current, processPipes).allSatisfy { $0.fd == $1.fd && $0.events == $1.events }
+        if same { return }
+        for source in processSources { loop.remove(source) }
+        processSources = current.map { entry in
+            loop.add(
+                FileDescriptor(rawValue: entry.fd), interest: entry.events & Int16(POLLOUT) != 0 ? .output : .input
+            ) { [unowned self] _ in serviceProcesses() }
+        }
+        processPipes = current
+    }
+
+    private func serviceProcesses() {
+        guard !processesServiced else { return }
+        processesServiced = true
+        agent.serviceProcesses()
+    }
+
+    /// Reads SIGCHLD, SIGHUP and the quitting signals; stops the loop when qgad should exit.
+    private func drainSignals() {
         while let signal = try? signals.next(deadline: .after(.zero)) {
             switch signal {
             case SIGCHLD:
-                agent.serviceProcesses()
+                serviceProcesses()
             case SIGTERM, SIGINT:
                 if agent.isFrozen {
                     // As qemu-ga: a frozen guest is not left behind by a restart.
                     log.info("ignoring signal \(signal): filesystems are frozen")
                 } else {
-                    return true
+                    loop.stop()
+                    return
                 }
             default:
                 break
             }
         }
-        return false
     }
 
-    private mutating func readClient() {
+    private func readClient() {
         guard let fd = client else { return }
         let result = buffer.withUnsafeMutableBytes { raw in
-            Result { () throws(SystemError) in try FileDescriptor(rawValue: fd).readAvailable(into: raw) }
+            Result { () throws(SystemError) in try fd.readAvailable(into: raw) }
         }
         let n: Int
         switch result {
@@ -142,17 +185,17 @@ struct Server {
             log.error("read: \(FileSystem.strerror(error.errno.rawValue))")
             if case .device(let fd, let path, _) = channel {
                 // The port itself failed (unplugged, driver reloaded): reopen it with -r.
-                close(fd)
-                client = nil
+                detachClient()
+                try? fd.close()
                 clearPending()
                 guard config.retryPath else {
                     log.error("\(path) failed; exiting (use -r to reopen it)")
-                    stopRequested = true
+                    loop.stop()
                     return
                 }
                 if let reopened = try? Channel.open(config, log: log), case .device(let newFD, _, _) = reopened {
                     channel = reopened
-                    client = newFD
+                    attachClient(newFD)
                 }
                 return
             }
@@ -169,7 +212,7 @@ struct Server {
     }
 
     /// Handles framed requests in order until one's reply cannot be written at once.
-    private mutating func handleBacklog() {
+    private func handleBacklog() {
         while !isWriting, client != nil, backlogIndex < backlog.count {
             let event = backlog[backlogIndex]
             backlogIndex += 1
@@ -192,7 +235,7 @@ struct Server {
     }
 
     /// Forgets unhandled requests and unwritten replies: their client is gone.
-    private mutating func clearPending() {
+    private func clearPending() {
         backlog = []
         backlogIndex = 0
         outbox = []
@@ -202,19 +245,26 @@ struct Server {
 
     /// A client that left: listening channels accept the next; a serial port whose host
     /// went away is polled again after a pause.
-    private mutating func dropClient() {
+    private func dropClient() {
         clearPending()
         switch channel {
         case .listening:
-            if let client { close(client) }
-            client = nil
+            let fd = client
+            detachClient()
+            try? fd?.close()
+            if let listenerSource { loop.setInterest(listenerSource, .input) }
         case .device:
             hostAbsent = true
+            updateClientInterest()
+            loop.schedule(at: .after(Server.absentHostPause)) { [unowned self] in
+                hostAbsent = false  // try the port again
+                updateClientInterest()
+            }
         }
     }
 
     /// Queues a reply and writes what the client takes now.
-    private mutating func send(_ reply: GuestAgent.Outgoing) {
+    private func send(_ reply: GuestAgent.Outgoing) {
         guard client != nil else { return }
         if reply.delimited { outbox.append([Framer.delimiterByte]) }
         outbox.append(reply.bytes)
@@ -222,7 +272,7 @@ struct Server {
     }
 
     /// Writes queued reply bytes until the client stops taking them (EAGAIN), never waiting.
-    private mutating func writeOutbox(hungUp: Bool) {
+    private func writeOutbox(hungUp: Bool) {
         guard let fd = client else { return }
         while let chunk = outbox.first {
             guard outboxOffset < chunk.count else {
@@ -232,7 +282,7 @@ struct Server {
             }
             let result = chunk.withUnsafeBytes { bytes in
                 Result { () throws(SystemError) in
-                    try FileDescriptor(rawValue: fd).writeAvailable(UnsafeRawBufferPointer(rebasing: bytes[outboxOffset...]))
+                    try fd.writeAvailable(UnsafeRawBufferPointer(rebasing: bytes[outboxOffset...]))
                 }
             }
             switch result {
@@ -255,7 +305,7 @@ struct Server {
     }
 
     /// A daemon that started frozen writes its pidfile once filesystems are thawed.
-    private mutating func writeDeferredPidfile() {
+    private func writeDeferredPidfile() {
         guard let path = deferredPidfile, !agent.isFrozen else { return }
         deferredPidfile = nil
         do {
@@ -265,13 +315,21 @@ struct Server {
         }
     }
 
-    /// Milliseconds until the freeze timeout, for poll(2): computed in floating point and
-    /// clamped before any conversion, so that any timeout (huge, infinite) is safe.
-    private func freezeTimeRemaining() -> Int32? {
-        guard config.freezeTimeout > 0, let since = agent.frozenSince else { return nil }
-        let left = (config.freezeTimeout - seconds(ContinuousClock.now - since)) * 1000
-        guard left < Double(Int32.max - 1) else { return Int32.max }  // also NaN
-        return Int32(max(0, left).rounded(.up)) + 1
+    /// Keeps one timer at the freeze timeout while frozen, none while thawed.
+    private func syncFreezeTimer() {
+        let since = config.freezeTimeout > 0 ? agent.frozenSince : nil
+        guard since != freezeTimerSince else { return }
+        if let freezeTimer { loop.cancel(freezeTimer) }
+        freezeTimer = nil
+        freezeTimerSince = since
+        guard let since else { return }
+        // freezeTimeout is at most a year (Config.maxFreezeTimeout): in range as milliseconds.
+        let timeout = Duration.milliseconds(Int64((min(config.freezeTimeout, Config.maxFreezeTimeout) * 1000).rounded(.up)))
+        freezeTimer = loop.schedule(at: Deadline(since + timeout)) { [unowned self] in
+            freezeTimer = nil
+            freezeTimerSince = nil
+            enforceFreezeTimeout()
+        }
     }
 
     /// qgad's addition: a host that froze the guest and never thawed it (a crashed backup
