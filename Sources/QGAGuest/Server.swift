@@ -6,11 +6,11 @@ import SystemPackage
 /// The serving loop: one client at a time, requests handled in order, guest-exec's pipes
 /// and child processes serviced in between, and the freeze timeout enforced.
 ///
-/// Nothing in it waits on the client: replies go out as the client takes them (POLLOUT),
-/// and while one is waiting no further request is read or handled, so a client that never
-/// reads holds back only itself (its requests stay in its socket, qgad keeps at most one
-/// read's worth of them and one reply) while signals, child processes and the freeze
-/// timeout are still served.
+/// Each thing qgad waits for is a source of an `EventLoop` with its handler: the signalfd,
+/// the listening socket (while no client is connected), the client or serial port (for
+/// input, or for output while a reply waits: see `Conversation`), guest-exec's pipes, and
+/// timers for the freeze timeout and the absent-host pause. A client that never reads holds
+/// back only itself while signals, child processes and the freeze timeout are still served.
 final class Server {
     let agent: GuestAgent
     var channel: Channel
@@ -25,9 +25,10 @@ final class Server {
     private let loop = EventLoop()
     /// The listening socket, polled only while no client is connected.
     private var listenerSource: EventLoop.Source?
-    /// The connected client, or the serial port.
-    private var client: FileDescriptor?
+    /// The connected client, or the serial port, and its source.
+    private var conversation: Conversation?
     private var clientSource: EventLoop.Source?
+    private var buffer = [UInt8](repeating: 0, count: 64 << 10)
     /// guest-exec's pipes as last registered, and their sources.
     private var processPipes: [pollfd] = []
     private var processSources: [EventLoop.Source] = []
@@ -36,14 +37,6 @@ final class Server {
     /// When the freeze timer is for, and the timer.
     private var freezeTimerSince: ContinuousClock.Instant?
     private var freezeTimer: EventLoop.Timer?
-    private var framer = Framer()
-    private var buffer = [UInt8](repeating: 0, count: 64 << 10)
-    /// Framed input not yet handled: held back while a reply is waiting to be written.
-    private var backlog: [Framer.Event] = []
-    private var backlogIndex = 0
-    /// Reply bytes not yet written, oldest first, and how much of the first is written.
-    private var outbox: [[UInt8]] = []
-    private var outboxOffset = 0
     /// The host end of a serial port is not connected: the port reads EOF and polls as
     /// hang-up, so it is polled again after a pause rather than in a busy loop.
     private var hostAbsent = false
@@ -58,8 +51,6 @@ final class Server {
 
     /// How long to pause before polling an unconnected serial port again.
     static let absentHostPause: Duration = .milliseconds(50)
-
-    private var isWriting: Bool { !outbox.isEmpty }
 
     /// Serves until a quitting signal (while not frozen) or until the channel fails for good.
     func serve() {
@@ -89,34 +80,43 @@ final class Server {
     }
 
     private func attachClient(_ fd: FileDescriptor) {
-        client = fd
+        conversation = Conversation(fd)
         clientSource = loop.add(fd, interest: .input) { [unowned self] events in clientReady(events) }
     }
 
     private func detachClient() {
         if let clientSource { loop.remove(clientSource) }
         clientSource = nil
-        client = nil
+        conversation = nil
     }
 
     private func accept() {
-        guard case .listening(let fd) = channel, client == nil else { return }
+        guard case .listening(let fd) = channel, conversation == nil else { return }
         let accepted = Glibc.accept(fd.rawValue, nil, nil)
         guard accepted >= 0 else { return }
         _ = fcntl(accepted, F_SETFD, FD_CLOEXEC)
         _ = fcntl(accepted, F_SETFL, O_NONBLOCK)
-        framer.reset()
         // One client at a time, as qemu-ga: the next waits in the backlog.
         if let listenerSource { loop.setInterest(listenerSource, .paused) }
         attachClient(FileDescriptor(rawValue: accepted))
     }
 
     private func clientReady(_ events: EventLoop.Events) {
-        if isWriting {
-            writeOutbox(hungUp: events.isHangUp)
-            handleBacklog()
-        } else {
-            readClient()
+        let outcome =
+            conversation?.isWriting == true
+            ? conversation?.resume(hungUp: events.isHangUp, agent: agent)
+            : conversation?.read(into: &buffer, agent: agent)
+        switch outcome {
+        case .open?, nil:
+            break
+        case .ended?:
+            dropClient()
+        case .writeFailed(let error)?:
+            log.error("cannot send a reply: \(FileSystem.strerror(error.errno.rawValue))")
+            dropClient()
+        case .readFailed(let error)?:
+            log.error("read: \(FileSystem.strerror(error.errno.rawValue))")
+            portFailed()
         }
         updateClientInterest()
     }
@@ -124,7 +124,7 @@ final class Server {
     /// Reads while no reply waits; writes while one does; nothing while the host is absent.
     private func updateClientInterest() {
         guard let clientSource else { return }
-        loop.setInterest(clientSource, hostAbsent ? .paused : isWriting ? .output : .input)
+        loop.setInterest(clientSource, hostAbsent ? .paused : conversation?.isWriting == true ? .output : .input)
     }
 
     /// Registers guest-exec's pipes as they are now: the children started, fed and
@@ -170,137 +170,44 @@ final class Server {
         }
     }
 
-    private func readClient() {
-        guard let fd = client else { return }
-        let result = buffer.withUnsafeMutableBytes { raw in
-            Result { () throws(SystemError) in try fd.readAvailable(into: raw) }
-        }
-        let n: Int
-        switch result {
-        case .success(nil):
-            return
-        case .success(let count?):
-            n = count
-        case .failure(let error):
-            log.error("read: \(FileSystem.strerror(error.errno.rawValue))")
-            if case .device(let fd, let path, _) = channel {
-                // The port itself failed (unplugged, driver reloaded): reopen it with -r.
-                detachClient()
-                try? fd.close()
-                clearPending()
-                guard config.retryPath else {
-                    log.error("\(path) failed; exiting (use -r to reopen it)")
-                    loop.stop()
-                    return
-                }
-                if let reopened = try? Channel.open(config, log: log), case .device(let newFD, _, _) = reopened {
-                    channel = reopened
-                    attachClient(newFD)
-                }
-                return
-            }
+    /// A read failed: a serial port itself failed (unplugged, driver reloaded) and is
+    /// reopened with -r; a socket client is dropped.
+    private func portFailed() {
+        guard case .device(let fd, let path, _) = channel else {
             dropClient()
             return
         }
-        if n == 0 {
-            dropClient()
+        detachClient()
+        try? fd.close()
+        guard config.retryPath else {
+            log.error("\(path) failed; exiting (use -r to reopen it)")
+            loop.stop()
             return
         }
-        backlog = buffer.withUnsafeBufferPointer { framer.feed(UnsafeBufferPointer(rebasing: $0[0..<n])) }
-        backlogIndex = 0
-        handleBacklog()
-    }
-
-    /// Handles framed requests in order until one's reply cannot be written at once.
-    private func handleBacklog() {
-        while !isWriting, client != nil, backlogIndex < backlog.count {
-            let event = backlog[backlogIndex]
-            backlogIndex += 1
-            switch event {
-            case .delimiter:
-                // The reset asked for by guest-sync-delimited's 0xFF: nothing to answer.
-                continue
-            case .message(let message):
-                if let reply = agent.handle(message) { send(reply) }
-            case .junk(let prefix, _):
-                send(agent.replyToJunk(prefix))
-            case .error(let error):
-                send(agent.reply(to: error))
-            }
+        if let reopened = try? Channel.open(config, log: log), case .device(let newFD, _, _) = reopened {
+            channel = reopened
+            attachClient(newFD)
         }
-        if backlogIndex >= backlog.count {
-            backlog = []
-            backlogIndex = 0
-        }
-    }
-
-    /// Forgets unhandled requests and unwritten replies: their client is gone.
-    private func clearPending() {
-        backlog = []
-        backlogIndex = 0
-        outbox = []
-        outboxOffset = 0
-        framer.reset()
     }
 
     /// A client that left: listening channels accept the next; a serial port whose host
     /// went away is polled again after a pause.
     private func dropClient() {
-        clearPending()
         switch channel {
         case .listening:
-            let fd = client
+            let fd = conversation?.descriptor
             detachClient()
             try? fd?.close()
             if let listenerSource { loop.setInterest(listenerSource, .input) }
-        case .device:
+        case .device(let fd, _, _):
+            // Unhandled requests and unwritten replies go with the host that left.
+            conversation = Conversation(fd)
             hostAbsent = true
             updateClientInterest()
             loop.schedule(at: .after(Server.absentHostPause)) { [unowned self] in
                 hostAbsent = false  // try the port again
                 updateClientInterest()
             }
-        }
-    }
-
-    /// Queues a reply and writes what the client takes now.
-    private func send(_ reply: GuestAgent.Outgoing) {
-        guard client != nil else { return }
-        if reply.delimited { outbox.append([Framer.delimiterByte]) }
-        outbox.append(reply.bytes)
-        writeOutbox(hungUp: false)
-    }
-
-    /// Writes queued reply bytes until the client stops taking them (EAGAIN), never waiting.
-    private func writeOutbox(hungUp: Bool) {
-        guard let fd = client else { return }
-        while let chunk = outbox.first {
-            guard outboxOffset < chunk.count else {
-                outbox.removeFirst()
-                outboxOffset = 0
-                continue
-            }
-            let result = chunk.withUnsafeBytes { bytes in
-                Result { () throws(SystemError) in
-                    try fd.writeAvailable(UnsafeRawBufferPointer(rebasing: bytes[outboxOffset...]))
-                }
-            }
-            switch result {
-            case .success(let n):
-                outboxOffset += n
-                if outboxOffset == chunk.count {
-                    outbox.removeFirst()
-                    outboxOffset = 0
-                    continue
-                }
-                // The client takes no more now: the rest goes at its next POLLOUT. A port
-                // whose host went away polls as hang-up and never takes the bytes.
-                if !hungUp { return }
-            case .failure(let error):
-                log.error("cannot send a reply: \(FileSystem.strerror(error.errno.rawValue))")
-            }
-            dropClient()
-            return
         }
     }
 

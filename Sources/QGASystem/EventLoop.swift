@@ -58,14 +58,17 @@ public final class EventLoop {
         let handler: () -> Void
     }
 
-    private var entries: [Entry] = []
-    private var alarms: [Alarm] = []
-    private var nextID = 0
+    // Unchecked: the loop is single-threaded and never holds an access to its own state
+    // across a handler call (a handler is copied out before it is called), so the runtime's
+    // exclusivity bookkeeping on every pass would only cost the request path.
+    @exclusivity(unchecked) private var entries: [Entry] = []
+    @exclusivity(unchecked) private var alarms: [Alarm] = []
+    @exclusivity(unchecked) private var nextID = 0
     /// What the last wait polled, and which source each entry belongs to.
-    private var polled: [pollfd] = []
-    private var polledIDs: [Int] = []
-    private var needsRebuild = false
-    private var stopped = false
+    @exclusivity(unchecked) private var polled: [pollfd] = []
+    @exclusivity(unchecked) private var polledIDs: [Int] = []
+    @exclusivity(unchecked) private var needsRebuild = false
+    @exclusivity(unchecked) private var stopped = false
 
     public init() {}
 
