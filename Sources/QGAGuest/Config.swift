@@ -107,6 +107,55 @@ public func printWarning(_ message: String) {
     _ = try? FileDescriptor.standardError.writeFully(Array("qgad: warning: \(message)\n".utf8))
 }
 
+/// One of qgad's command-line options: its names, what argument it takes, and a warning
+/// for a deprecated spelling. `table` lists them all; the parser knows nothing else.
+struct CommandLineOption {
+    /// What an option sets (several spellings may set the same).
+    enum Name {
+        case help, version, verbose, daemonize, config, method, path, logfile, pidfile
+        case fsfreezeHook, blockRPCs, allowRPCs, statedir, dumpConf, retryPath, freezeTimeout
+    }
+
+    /// The argument an option takes, as getopt_long's `no_argument`, `required_argument`
+    /// and `optional_argument`: an optional one only attached (`-FPATH`, `--name=PATH`).
+    enum Argument {
+        case none
+        case required
+        case optional
+    }
+
+    let name: Name
+    /// nil for a long-only option.
+    let short: Character?
+    let long: String
+    let argument: Argument
+    var deprecation: String?
+
+    /// qemu-ga's getopt string `hVvdc:m:p:l:f:F::b:a:s:t:Dr` and long names, and qgad's own.
+    static let table: [CommandLineOption] = [
+        CommandLineOption(name: .help, short: "h", long: "help", argument: .none),
+        CommandLineOption(name: .version, short: "V", long: "version", argument: .none),
+        CommandLineOption(name: .verbose, short: "v", long: "verbose", argument: .none),
+        CommandLineOption(name: .daemonize, short: "d", long: "daemonize", argument: .none),
+        CommandLineOption(name: .config, short: "c", long: "config", argument: .required),
+        CommandLineOption(name: .method, short: "m", long: "method", argument: .required),
+        CommandLineOption(name: .path, short: "p", long: "path", argument: .required),
+        CommandLineOption(name: .logfile, short: "l", long: "logfile", argument: .required),
+        CommandLineOption(name: .pidfile, short: "f", long: "pidfile", argument: .required),
+        CommandLineOption(name: .fsfreezeHook, short: "F", long: "fsfreeze-hook", argument: .optional),
+        CommandLineOption(name: .blockRPCs, short: "b", long: "block-rpcs", argument: .required),
+        CommandLineOption(name: .allowRPCs, short: "a", long: "allow-rpcs", argument: .required),
+        CommandLineOption(name: .statedir, short: "t", long: "statedir", argument: .required),
+        CommandLineOption(name: .dumpConf, short: "D", long: "dump-conf", argument: .none),
+        CommandLineOption(name: .retryPath, short: "r", long: "retry-path", argument: .none),
+        CommandLineOption(name: .freezeTimeout, short: nil, long: "freeze-timeout", argument: .required),
+        // qemu-ga's old name for --block-rpcs (deprecated in QEMU 7.2, removed in 9.1).
+        CommandLineOption(
+            name: .blockRPCs, short: nil, long: "blacklist", argument: .required,
+            deprecation: "--blacklist is deprecated; use --block-rpcs (-b)"),
+    ]
+}
+
 /// Parses qemu-ga's command line: getopt `hVvdc:m:p:l:f:F::b:a:s:t:Dr` with long names (and
 /// their unambiguous abbreviations, as getopt_long takes them), `--name=value` and
 /// `--name value`, and `-F` taking an optional attached argument. The config file (`-c`,
@@ -116,25 +165,8 @@ public func printWarning(_ message: String) {
 public func parseCommandLine(
     _ arguments: [String], environment: (String) -> String?, warn: (String) -> Void = printWarning
 ) throws(ConfigError) -> (Config, Action) {
-    struct Option {
-        let short: Character
-        let long: String
-        /// 0 none, 1 required, 2 optional (attached only)
-        let argument: Int
-    }
-    let options = [
-        Option(short: "h", long: "help", argument: 0), Option(short: "V", long: "version", argument: 0),
-        Option(short: "v", long: "verbose", argument: 0), Option(short: "d", long: "daemonize", argument: 0),
-        Option(short: "c", long: "config", argument: 1), Option(short: "m", long: "method", argument: 1),
-        Option(short: "p", long: "path", argument: 1), Option(short: "l", long: "logfile", argument: 1),
-        Option(short: "f", long: "pidfile", argument: 1), Option(short: "F", long: "fsfreeze-hook", argument: 2),
-        Option(short: "b", long: "block-rpcs", argument: 1), Option(short: "a", long: "allow-rpcs", argument: 1),
-        Option(short: "t", long: "statedir", argument: 1), Option(short: "D", long: "dump-conf", argument: 0),
-        Option(short: "r", long: "retry-path", argument: 0), Option(short: "\u{0}", long: "freeze-timeout", argument: 1),
-        // qemu-ga's old name for --block-rpcs (deprecated in QEMU 7.2, removed in 9.1).
-        Option(short: "b", long: "blacklist", argument: 1),
-    ]
-    var given: [(Character, String?)] = []
+    let options = CommandLineOption.table
+    var given: [(CommandLineOption.Name, String?)] = []
     var index = 0
     while index < arguments.count {
         let word = arguments[index]
@@ -147,43 +179,43 @@ public func parseCommandLine(
             // as --bl for --block-rpcs and --blacklist, are not ambiguous).
             let candidates = options.first(where: { $0.long == name }).map { [$0] } ?? options.filter { $0.long.hasPrefix(name) }
             guard let option = candidates.first else { throw ConfigError("unrecognized option '--\(name)'") }
-            guard candidates.allSatisfy({ $0.short == option.short }) else {
+            guard candidates.allSatisfy({ $0.name == option.name }) else {
                 throw ConfigError("option '--\(name)' is ambiguous; possibilities: \(candidates.map { "'--\($0.long)'" }.joined(separator: " "))")
             }
-            if option.long == "blacklist" { warn("--blacklist is deprecated; use --block-rpcs (-b)") }
+            if let deprecation = option.deprecation { warn(deprecation) }
             switch option.argument {
-            case 0:
+            case .none:
                 guard inline == nil else { throw ConfigError("option '--\(option.long)' doesn't allow an argument") }
-                given.append((option.short, nil))
-            case 1:
+                given.append((option.name, nil))
+            case .required:
                 if let inline {
-                    given.append((option.short, inline))
+                    given.append((option.name, inline))
                 } else {
                     guard index < arguments.count else { throw ConfigError("option '--\(option.long)' requires an argument") }
-                    given.append((option.short, arguments[index]))
+                    given.append((option.name, arguments[index]))
                     index += 1
                 }
-            default:
-                given.append((option.short, inline))
+            case .optional:
+                given.append((option.name, inline))
             }
         } else if word.hasPrefix("-") && word.count > 1 {
             var letters = Substring(word.dropFirst())
             while let letter = letters.first {
                 letters = letters.dropFirst()
-                guard letter != "\u{0}", let option = options.first(where: { $0.short == letter }) else {
+                guard let option = options.first(where: { $0.short == letter }) else {
                     throw ConfigError("invalid option -- '\(letter)'")
                 }
-                if option.argument == 0 {
-                    given.append((letter, nil))
+                if option.argument == .none {
+                    given.append((option.name, nil))
                     continue
                 }
                 if !letters.isEmpty {
-                    given.append((letter, String(letters)))
-                } else if option.argument == 2 {
-                    given.append((letter, nil))
+                    given.append((option.name, String(letters)))
+                } else if option.argument == .optional {
+                    given.append((option.name, nil))
                 } else {
                     guard index < arguments.count else { throw ConfigError("option requires an argument -- '\(letter)'") }
-                    given.append((letter, arguments[index]))
+                    given.append((option.name, arguments[index]))
                     index += 1
                 }
                 break
@@ -194,7 +226,7 @@ public func parseCommandLine(
     }
 
     var config = Config()
-    let explicitFile = given.last(where: { $0.0 == "c" })?.1
+    let explicitFile = given.last(where: { $0.0 == .config })?.1
     let file = explicitFile ?? environment("QGA_CONF") ?? Config.defaultConfigFile
     let fileMethod: String?
     switch loadConfigFile(file) {
@@ -213,39 +245,38 @@ public func parseCommandLine(
 
     var action = Action.run
     var method = fileMethod
-    for (letter, value) in given {
-        switch letter {
-        case "h": action = .help
-        case "V": action = .version
-        case "D": action = .dumpConfig
-        case "v": config.verbose = true
-        case "d": config.daemonize = true
-        case "r": config.retryPath = true
-        case "c": break
-        case "m": method = value ?? ""
-        case "p": config.path = value
-        case "l": config.logfile = value
-        case "f": config.pidfile = value ?? config.pidfile
-        case "F": config.fsfreezeHook = value ?? Config.defaultFsfreezeHook
-        case "t": config.statedir = value ?? config.statedir
-        case "\u{0}":
+    for (name, value) in given {
+        switch name {
+        case .help: action = .help
+        case .version: action = .version
+        case .dumpConf: action = .dumpConfig
+        case .verbose: config.verbose = true
+        case .daemonize: config.daemonize = true
+        case .retryPath: config.retryPath = true
+        case .config: break
+        case .method: method = value ?? ""
+        case .path: config.path = value
+        case .logfile: config.logfile = value
+        case .pidfile: config.pidfile = value ?? config.pidfile
+        case .fsfreezeHook: config.fsfreezeHook = value ?? Config.defaultFsfreezeHook
+        case .statedir: config.statedir = value ?? config.statedir
+        case .freezeTimeout:
             guard let seconds = Config.freezeTimeout(value ?? "") else {
                 throw ConfigError(Config.freezeTimeoutError(value ?? ""))
             }
             config.freezeTimeout = seconds
-        case "b", "a":
+        case .blockRPCs, .allowRPCs:
             // As qemu-ga: "help" or "?" as the whole list asks for the command names.
             if value == "help" || value == "?" {
                 action = .listRPCs
                 continue
             }
             let list = (value ?? "").split(separator: ",").map(String.init)
-            if letter == "b" {
+            if name == .blockRPCs {
                 config.blockRPCs += list
             } else {
                 config.allowRPCs += list
             }
-        default: break
         }
     }
     if let method {

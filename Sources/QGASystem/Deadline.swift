@@ -3,7 +3,8 @@
 public struct Deadline: Sendable, Comparable {
     private let instant: ContinuousClock.Instant
 
-    private init(_ instant: ContinuousClock.Instant) { self.instant = instant }
+    /// The deadline at `instant`.
+    public init(_ instant: ContinuousClock.Instant) { self.instant = instant }
 
     /// The deadline `duration` from now.
     public static func after(_ duration: Duration) -> Deadline {

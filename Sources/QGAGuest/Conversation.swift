@@ -1,0 +1,126 @@
+import QGAProtocol
+import QGASystem
+import SystemPackage
+
+/// One client's side of the protocol: its input framed into requests, requests handled in
+/// order, and replies written as the client takes them.
+///
+/// Nothing here waits on the client: while a reply is still to be written no further
+/// request is handled, so a client that never reads holds back only itself (its requests
+/// stay in its socket; qgad keeps at most one read's worth of them and one reply). A value
+/// type, so that the per-request path pays no runtime exclusivity checks.
+struct Conversation {
+    /// What a read or a write left the conversation in.
+    enum Outcome {
+        /// Still talking.
+        case open
+        /// The client closed its end, or hung up with a reply unwritten.
+        case ended
+        case readFailed(SystemError)
+        case writeFailed(SystemError)
+    }
+
+    let descriptor: FileDescriptor
+    private var framer = Framer()
+    /// Framed input not yet handled: held back while a reply is waiting to be written.
+    private var backlog: [Framer.Event] = []
+    private var backlogIndex = 0
+    /// Reply bytes not yet written, oldest first, and how much of the first is written.
+    private var outbox: [[UInt8]] = []
+    private var outboxOffset = 0
+
+    init(_ descriptor: FileDescriptor) { self.descriptor = descriptor }
+
+    /// A reply is waiting for the client to take it: poll for output, not input.
+    var isWriting: Bool { !outbox.isEmpty }
+
+    /// Reads what the client sent (into `buffer`) and handles the requests in it.
+    mutating func read(into buffer: inout [UInt8], agent: GuestAgent) -> Outcome {
+        let result = buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(SystemError) in try descriptor.readAvailable(into: raw) }
+        }
+        switch result {
+        case .success(nil):
+            return .open
+        case .success(0):
+            return .ended
+        case .success(let n?):
+            backlog = buffer.withUnsafeBufferPointer { framer.feed(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+            backlogIndex = 0
+            return handleBacklog(agent: agent)
+        case .failure(let error):
+            return .readFailed(error)
+        }
+    }
+
+    /// Writes what the client takes of the waiting replies, then handles held-back requests.
+    mutating func resume(hungUp: Bool, agent: GuestAgent) -> Outcome {
+        let outcome = writeOutbox(hungUp: hungUp)
+        guard case .open = outcome else { return outcome }
+        return handleBacklog(agent: agent)
+    }
+
+    /// Handles framed requests in order until one's reply cannot be written at once.
+    private mutating func handleBacklog(agent: GuestAgent) -> Outcome {
+        var outcome = Outcome.open
+        while !isWriting, backlogIndex < backlog.count {
+            let event = backlog[backlogIndex]
+            backlogIndex += 1
+            switch event {
+            case .delimiter:
+                // The reset asked for by guest-sync-delimited's 0xFF: nothing to answer.
+                continue
+            case .message(let message):
+                if let reply = agent.handle(message) { outcome = send(reply) }
+            case .junk(let prefix, _):
+                outcome = send(agent.replyToJunk(prefix))
+            case .error(let error):
+                outcome = send(agent.reply(to: error))
+            }
+            guard case .open = outcome else { return outcome }
+        }
+        if backlogIndex >= backlog.count {
+            backlog = []
+            backlogIndex = 0
+        }
+        return outcome
+    }
+
+    /// Queues a reply and writes what the client takes now.
+    private mutating func send(_ reply: GuestAgent.Outgoing) -> Outcome {
+        if reply.delimited { outbox.append([Framer.delimiterByte]) }
+        outbox.append(reply.bytes)
+        return writeOutbox(hungUp: false)
+    }
+
+    /// Writes queued reply bytes until the client stops taking them (EAGAIN), never waiting.
+    private mutating func writeOutbox(hungUp: Bool) -> Outcome {
+        while let chunk = outbox.first {
+            guard outboxOffset < chunk.count else {
+                outbox.removeFirst()
+                outboxOffset = 0
+                continue
+            }
+            let result = chunk.withUnsafeBytes { bytes in
+                Result { () throws(SystemError) in
+                    try descriptor.writeAvailable(UnsafeRawBufferPointer(rebasing: bytes[outboxOffset...]))
+                }
+            }
+            switch result {
+            case .success(let n):
+                outboxOffset += n
+                if outboxOffset == chunk.count {
+                    outbox.removeFirst()
+                    outboxOffset = 0
+                    continue
+                }
+                // The client takes no more now: the rest goes when it polls writable. A
+                // port whose host went away polls as hang-up and never takes the bytes.
+                return hungUp ? .ended : .open
+            case .failure(let error):
+                return .writeFailed(error)
+            }
+        }
+        return .open
+    }
+}
