@@ -67,6 +67,8 @@ let package = Package(
             dependencies: ["QGAProtocol", "QGASystem"],
             path: "Tests/QGATestSupport"),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol", "QAPISchema"]),
+        // The agent session in-process: a scripted in-memory stream on virtual time.
+        .testTarget(name: "QGAClientTests", dependencies: ["QGAClient", "QGAProtocol", "QGASystem"]),
         // The daemon's handlers and platform readers, in-process (fake sysfs and procfs text).
         .testTarget(name: "QGAGuestTests", dependencies: ["QGAGuest", "QGAProtocol", "QGATestSupport"]),
         .testTarget(

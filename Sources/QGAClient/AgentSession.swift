@@ -12,13 +12,30 @@ public final class AgentSession: AgentConnection {
     private var events: [Framer.Event] = []
     private var eventIndex = 0
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
+    /// The clock every deadline is measured on, and where sync ids come from: the real ones
+    /// in production, injected by tests so that timeouts take no time and ids are known.
+    private let now: () -> ContinuousClock.Instant
+    private let nextSyncID: () -> UInt64
 
     /// `label` names the agent in messages (a path, a domain).
-    public init(stream: any ByteStream, label: String, maxReplySize: Int = CallOptions.defaultMaxReplySize) {
+    public convenience init(stream: any ByteStream, label: String, maxReplySize: Int = CallOptions.defaultMaxReplySize) {
+        self.init(stream: stream, label: label, maxReplySize: maxReplySize, now: { .now }, syncID: AgentSession.randomSyncID)
+    }
+
+    init(
+        stream: any ByteStream, label: String, maxReplySize: Int,
+        now: @escaping () -> ContinuousClock.Instant, syncID: @escaping () -> UInt64
+    ) {
         self.stream = stream
         self.label = label
         framer = Framer(maxMessageSize: maxReplySize)
+        self.now = now
+        nextSyncID = syncID
     }
+
+    /// A fresh sync id: random, so that a reply meant for an earlier client cannot match,
+    /// and below 2^53, so that any JSON parser on the agent's side keeps it exact.
+    static func randomSyncID() -> UInt64 { UInt64.random(in: 1...(1 << 53 - 1)) }
 
     /// Connects to the agent's unix socket.
     public convenience init(unixPath path: String, options: CallOptions) throws(ClientError) {
@@ -39,7 +56,7 @@ public final class AgentSession: AgentConnection {
 
         let expectsReply = Catalogue.info(request.execute)?.successResponse ?? true
         let timeout = options.timeout(for: request.execute)
-        let deadline = Deadline.after(timeout)
+        let deadline = Deadline.after(timeout, from: now())
         try stream.send(request.encoded + [0x0A], deadline: deadline)
         while true {
             let event: Framer.Event
@@ -76,8 +93,8 @@ public final class AgentSession: AgentConnection {
     /// Brings the channel into a known state; throws `.notResponding` when the agent does
     /// not answer within `timeout`.
     func sync(timeout: Duration) throws(ClientError) {
-        let deadline = Deadline.after(timeout)
-        let id = UInt64.random(in: 1...(1 << 53 - 1))
+        let deadline = Deadline.after(timeout, from: now())
+        let id = nextSyncID()
         let request = Request("guest-sync-delimited", arguments: ["id": .number(JSONNumber(id))])
         // The leading 0xFF makes the agent drop whatever half request a previous client left.
         try stream.send([Framer.delimiterByte] + request.encoded + [0x0A], deadline: deadline)
@@ -123,7 +140,7 @@ public final class AgentSession: AgentConnection {
     private func nextEvent(deadline: Deadline) throws(ClientError) -> Framer.Event {
         while eventIndex >= events.count {
             // Checked here too: an agent that talks without pause never lets a read time out.
-            if deadline.hasPassed { throw ClientError(.notResponding, "\(label): timed out") }
+            if deadline.hasPassed(at: now()) { throw ClientError(.notResponding, "\(label): timed out") }
             events = []
             eventIndex = 0
             let n = try stream.receive(into: buffer, deadline: deadline)

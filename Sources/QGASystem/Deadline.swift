@@ -8,7 +8,13 @@ public struct Deadline: Sendable, Comparable {
 
     /// The deadline `duration` from now.
     public static func after(_ duration: Duration) -> Deadline {
-        Deadline(ContinuousClock.now.advanced(by: duration))
+        after(duration, from: .now)
+    }
+
+    /// The deadline `duration` after `now`: a reading of an injected clock, so that a test
+    /// can run a layer on virtual time (see `AgentSession`).
+    public static func after(_ duration: Duration, from now: ContinuousClock.Instant) -> Deadline {
+        Deadline(now.advanced(by: duration))
     }
 
     /// The deadline `seconds` from now.
@@ -17,12 +23,18 @@ public struct Deadline: Sendable, Comparable {
     }
 
     /// Time left, never negative.
-    public var remaining: Duration {
-        let left = ContinuousClock.now.duration(to: instant)
+    public var remaining: Duration { remaining(at: .now) }
+
+    /// Time left at `now` (an injected clock's reading), never negative.
+    public func remaining(at now: ContinuousClock.Instant) -> Duration {
+        let left = now.duration(to: instant)
         return left < .zero ? .zero : left
     }
 
-    public var hasPassed: Bool { ContinuousClock.now >= instant }
+    public var hasPassed: Bool { hasPassed(at: .now) }
+
+    /// Whether the deadline has passed at `now` (an injected clock's reading).
+    public func hasPassed(at now: ContinuousClock.Instant) -> Bool { now >= instant }
 
     /// The remaining time in whole milliseconds, rounded up, as `poll(2)` wants it.
     public var pollMilliseconds: Int32 {
