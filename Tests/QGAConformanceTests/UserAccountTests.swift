@@ -87,6 +87,22 @@ private func request(_ command: String, _ arguments: String) -> String {
 private let user = FakeGuestUser.name
 private let runsAsRoot = getuid() == 0
 
+/// Runs `steps` through qemu-ga and through qgad, each on a fresh guest user that `prepare`
+/// sets up, and expects every step's outcome (reply and files) to be the same.
+private func expectOutcomesAsQemuGA(_ steps: [String], prepare: (FakeGuestUser) throws -> Void = { _ in }) throws {
+    var outcomes: [AgentKind: [String]] = [:]
+    for kind in AgentKind.allCases {
+        let guest = try FakeGuestUser()
+        try prepare(guest)
+        let agent = try guest.agent(kind)
+        let client = try agent.connect()
+        outcomes[kind] = steps.map { guest.outcome(of: $0, client) }
+    }
+    for (index, step) in steps.enumerated() {
+        #expect(outcomes[.qgad]?[index] == outcomes[.qemuGA]?[index], "\(step)")
+    }
+}
+
 /// Users and authorized keys, qgad beside qemu-ga, with fake users in private mount
 /// namespaces (root only: bind mounts and files owned by another uid).
 @Suite(.enabled(if: runsAsRoot, "needs root for private mount namespaces"))
@@ -110,16 +126,8 @@ struct UserAccountTests {
             request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":[],"reset":true}"#),
             request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
         ]
-        var outcomes: [AgentKind: [String]] = [:]
-        for kind in AgentKind.allCases {
-            let guest = try FakeGuestUser()
+        try expectOutcomesAsQemuGA(steps) { guest in
             try guest.makeSSH(keys: "ssh-rsa AAAA k1\n# a comment\n  ssh-ed25519 AAAA k2  \n\nssh-ed25519 AAAA k3\n")
-            let agent = try guest.agent(kind)
-            let client = try agent.connect()
-            outcomes[kind] = steps.map { guest.outcome(of: $0, client) }
-        }
-        for (index, step) in steps.enumerated() {
-            #expect(outcomes[.qgad]?[index] == outcomes[.qemuGA]?[index], "\(step)")
         }
     }
 
@@ -140,16 +148,7 @@ struct UserAccountTests {
             request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
             request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
         ]
-        var outcomes: [AgentKind: [String]] = [:]
-        for kind in AgentKind.allCases {
-            let guest = try FakeGuestUser()
-            let agent = try guest.agent(kind)
-            let client = try agent.connect()
-            outcomes[kind] = steps.map { guest.outcome(of: $0, client) }
-        }
-        for (index, step) in steps.enumerated() {
-            #expect(outcomes[.qgad]?[index] == outcomes[.qemuGA]?[index], "\(step)")
-        }
+        try expectOutcomesAsQemuGA(steps)
     }
 
     // MARK: root never goes through what the user controls
