@@ -243,8 +243,15 @@ struct UserAccountTests {
         let bin = guest.directory.path + "/bin"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: false)
         func fakeGetent(_ body: String) throws {
-            try "#!/bin/sh\n\(body)\n".write(toFile: bin + "/getent", atomically: false, encoding: .utf8)
-            chmod(bin + "/getent", 0o755)
+            // A new file, opened close-on-exec: a descriptor open for writing that leaks into
+            // a child another test starts meanwhile would make every exec of it ETXTBSY.
+            let path = bin + "/getent"
+            unlink(path)
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+            try #require(fd >= 0)
+            defer { close(fd) }
+            let script = Array("#!/bin/sh\n\(body)\n".utf8)
+            try #require(write(fd, script, script.count) == script.count)
         }
         let environment = ["PATH": bin + ":/usr/sbin:/usr/bin:/sbin:/bin"]
         let get = { (name: String) in request("guest-ssh-get-authorized-keys", #"{"username":"\#(name)"}"#) }
