@@ -87,6 +87,22 @@ private func request(_ command: String, _ arguments: String) -> String {
 private let user = FakeGuestUser.name
 private let runsAsRoot = getuid() == 0
 
+/// Runs `steps` through qemu-ga and through qgad, each on a fresh guest user that `prepare`
+/// sets up, and expects every step's outcome (reply and files) to be the same.
+private func expectOutcomesAsQemuGA(_ steps: [String], prepare: (FakeGuestUser) throws -> Void = { _ in }) throws {
+    var outcomes: [AgentKind: [String]] = [:]
+    for kind in AgentKind.allCases {
+        let guest = try FakeGuestUser()
+        try prepare(guest)
+        let agent = try guest.agent(kind)
+        let client = try agent.connect()
+        outcomes[kind] = steps.map { guest.outcome(of: $0, client) }
+    }
+    for (index, step) in steps.enumerated() {
+        #expect(outcomes[.qgad]?[index] == outcomes[.qemuGA]?[index], "\(step)")
+    }
+}
+
 /// Users and authorized keys, qgad beside qemu-ga, with fake users in private mount
 /// namespaces (root only: bind mounts and files owned by another uid).
 @Suite(.enabled(if: runsAsRoot, "needs root for private mount namespaces"))
@@ -110,16 +126,8 @@ struct UserAccountTests {
             request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":[],"reset":true}"#),
             request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
         ]
-        var outcomes: [AgentKind: [String]] = [:]
-        for kind in AgentKind.allCases {
-            let guest = try FakeGuestUser()
+        try expectOutcomesAsQemuGA(steps) { guest in
             try guest.makeSSH(keys: "ssh-rsa AAAA k1\n# a comment\n  ssh-ed25519 AAAA k2  \n\nssh-ed25519 AAAA k3\n")
-            let agent = try guest.agent(kind)
-            let client = try agent.connect()
-            outcomes[kind] = steps.map { guest.outcome(of: $0, client) }
-        }
-        for (index, step) in steps.enumerated() {
-            #expect(outcomes[.qgad]?[index] == outcomes[.qemuGA]?[index], "\(step)")
         }
     }
 
@@ -140,16 +148,7 @@ struct UserAccountTests {
             request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
             request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
         ]
-        var outcomes: [AgentKind: [String]] = [:]
-        for kind in AgentKind.allCases {
-            let guest = try FakeGuestUser()
-            let agent = try guest.agent(kind)
-            let client = try agent.connect()
-            outcomes[kind] = steps.map { guest.outcome(of: $0, client) }
-        }
-        for (index, step) in steps.enumerated() {
-            #expect(outcomes[.qgad]?[index] == outcomes[.qemuGA]?[index], "\(step)")
-        }
+        try expectOutcomesAsQemuGA(steps)
     }
 
     // MARK: root never goes through what the user controls
@@ -244,8 +243,15 @@ struct UserAccountTests {
         let bin = guest.directory.path + "/bin"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: false)
         func fakeGetent(_ body: String) throws {
-            try "#!/bin/sh\n\(body)\n".write(toFile: bin + "/getent", atomically: false, encoding: .utf8)
-            chmod(bin + "/getent", 0o755)
+            // A new file, opened close-on-exec: a descriptor open for writing that leaks into
+            // a child another test starts meanwhile would make every exec of it ETXTBSY.
+            let path = bin + "/getent"
+            unlink(path)
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+            try #require(fd >= 0)
+            defer { close(fd) }
+            let script = Array("#!/bin/sh\n\(body)\n".utf8)
+            try #require(write(fd, script, script.count) == script.count)
         }
         let environment = ["PATH": bin + ":/usr/sbin:/usr/bin:/sbin:/bin"]
         let get = { (name: String) in request("guest-ssh-get-authorized-keys", #"{"username":"\#(name)"}"#) }

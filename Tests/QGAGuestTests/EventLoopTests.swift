@@ -1,4 +1,3 @@
-import Glibc
 import QGASystem
 import SystemPackage
 import Testing
@@ -6,24 +5,13 @@ import Testing
 /// QGASystem's event loop, which qgad's server runs on: descriptors and timers with
 /// handlers, changed from inside handlers. Pipes and deadlines only: nothing sleeps.
 @Suite struct EventLoopTests {
-    /// A non-blocking pipe: (read end, write end).
-    private func pipePair() -> (FileDescriptor, FileDescriptor) {
-        var ends: [Int32] = [-1, -1]
-        #expect(pipe(&ends) == 0)
-        for fd in ends {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
-        }
-        return (FileDescriptor(rawValue: ends[0]), FileDescriptor(rawValue: ends[1]))
-    }
-
     /// Records what the loop called, in order.
     private final class Calls {
         var names: [String] = []
     }
 
     @Test func aReadablePipeCallsItsHandlerAndAnEmptyOneDoesNot() throws {
-        let (reader, writer) = pipePair()
+        let (reader, writer) = try nonBlockingPipe()
         defer { try? reader.close(); try? writer.close() }
         let loop = EventLoop()
         let calls = Calls()
@@ -38,7 +26,7 @@ import Testing
     }
 
     @Test func aClosedWriterIsAHangUp() throws {
-        let (reader, writer) = pipePair()
+        let (reader, writer) = try nonBlockingPipe()
         defer { try? reader.close() }
         let loop = EventLoop()
         var hungUp = false
@@ -49,7 +37,7 @@ import Testing
     }
 
     @Test func outputInterestAndPausing() throws {
-        let (reader, writer) = pipePair()
+        let (reader, writer) = try nonBlockingPipe()
         defer { try? reader.close(); try? writer.close() }
         let loop = EventLoop()
         var writable = 0
@@ -84,11 +72,9 @@ import Testing
     }
 
     @Test func aSourceRemovedByAnEarlierHandlerIsNotCalledInThatPass() throws {
-        let (readerA, writerA) = pipePair()
-        let (readerB, writerB) = pipePair()
-        defer { for fd in [readerA, writerA, readerB, writerB] { try? fd.close() } }
-        try writerA.writeFully([1])
-        try writerB.writeFully([1])
+        let pipes = try ReadyPipes(count: 2)
+        defer { pipes.close() }
+        let (readerA, readerB) = (pipes.readers[0], pipes.readers[1])
         let loop = EventLoop()
         let calls = Calls()
         var sourceB: EventLoop.Source?
@@ -109,11 +95,9 @@ import Testing
     }
 
     @Test func aSourceAddedByAHandlerIsPolledFromTheNextPass() throws {
-        let (readerA, writerA) = pipePair()
-        let (readerB, writerB) = pipePair()
-        defer { for fd in [readerA, writerA, readerB, writerB] { try? fd.close() } }
-        try writerA.writeFully([1])
-        try writerB.writeFully([1])
+        let pipes = try ReadyPipes(count: 2)
+        defer { pipes.close() }
+        let (readerA, readerB) = (pipes.readers[0], pipes.readers[1])
         let loop = EventLoop()
         let calls = Calls()
         var added = false
@@ -130,11 +114,9 @@ import Testing
     }
 
     @Test func stopEndsThePassAndRunReturns() throws {
-        let (readerA, writerA) = pipePair()
-        let (readerB, writerB) = pipePair()
-        defer { for fd in [readerA, writerA, readerB, writerB] { try? fd.close() } }
-        try writerA.writeFully([1])
-        try writerB.writeFully([1])
+        let pipes = try ReadyPipes(count: 2)
+        defer { pipes.close() }
+        let (readerA, readerB) = (pipes.readers[0], pipes.readers[1])
         let loop = EventLoop()
         let calls = Calls()
         var prepared = 0
@@ -150,7 +132,7 @@ import Testing
 
     @Test func aTimerCanReplaceADescriptor() throws {
         // The shape of qgad's absent-host pause: a source paused, and resumed by a timer.
-        let (reader, writer) = pipePair()
+        let (reader, writer) = try nonBlockingPipe()
         defer { try? reader.close(); try? writer.close() }
         try writer.writeFully([1])
         let loop = EventLoop()

@@ -6,17 +6,6 @@ import Testing
 /// QGASystem's one write loop, read, unix-address builder, wait-status decoder and spawn,
 /// which qgad, qga and the client all go through.
 @Suite struct SystemIOTests {
-    /// A non-blocking pipe: (read end, write end).
-    private func nonBlockingPipe() throws -> (FileDescriptor, FileDescriptor) {
-        var ends: [Int32] = [-1, -1]
-        #expect(pipe(&ends) == 0)
-        for fd in ends {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
-        }
-        return (FileDescriptor(rawValue: ends[0]), FileDescriptor(rawValue: ends[1]))
-    }
-
     @Test func writeAvailableStopsWhereAFullPipeWouldBlock() throws {
         let (reader, writer) = try nonBlockingPipe()
         defer { try? reader.close(); try? writer.close() }

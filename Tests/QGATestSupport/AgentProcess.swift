@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import QGAProtocol
+import QGASystem
 
 /// Which agent implementation a conformance test runs against.
 public enum AgentKind: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -54,13 +55,12 @@ public final class AgentProcess: @unchecked Sendable {
 
     public func stop() {
         kill(pid, SIGTERM)
-        var status: Int32 = 0
         for _ in 0..<100 {
-            if waitpid(pid, &status, WNOHANG) == pid { break }
+            if (try? reapChild(pid)) != nil { break }
             usleep(20_000)
         }
         kill(pid, SIGKILL)
-        _ = waitpid(pid, &status, WNOHANG)
+        _ = try? reapChild(pid)
         directory.remove()
     }
 

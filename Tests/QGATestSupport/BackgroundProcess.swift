@@ -1,5 +1,7 @@
 import Foundation
 import Glibc
+import QGASystem
+import SystemPackage
 
 /// A program running in the background while a test talks to it: sends it signals, types
 /// on its terminal, and reads what it wrote so far; `finish` reaps it.
@@ -23,24 +25,22 @@ public final class BackgroundProcess: @unchecked Sendable {
     private let start = Date()
 
     public init(_ executable: String, _ arguments: [String], mode: Mode, environment: [String: String] = [:]) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        var toClose: [Int32] = []
-        var flags: Int32 = 0
+        let pid: pid_t
         switch mode {
         case .processGroup:
             var outPipe: [Int32] = [0, 0]
             var errPipe: [Int32] = [0, 0]
             guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
             for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-            posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-            toClose = [outPipe[1], errPipe[1]]
+            var options = SpawnOptions()
+            options.stdin = .null
+            options.stdout = .descriptor(outPipe[1])
+            options.stderr = .descriptor(errPipe[1])
+            options.newProcessGroup = true
+            defer { close(outPipe[1]); close(errPipe[1]) }
+            pid = try spawnChild(executable, arguments, environment: environment, options)
             outFD = outPipe[0]
             errFD = errPipe[0]
-            flags = Int32(POSIX_SPAWN_SETPGROUP)
         case .terminal:
             // posix_openpt and friends do not import: the Linux ioctls behind them
             // (TIOCSPTLCK to unlock the pair, TIOCGPTN for its number).
@@ -49,19 +49,26 @@ public final class BackgroundProcess: @unchecked Sendable {
             var number: UInt32 = 0
             guard master >= 0, ioctl(master, UInt(0x4004_5431), &unlock) == 0, ioctl(master, UInt(0x8004_5430), &number) == 0
             else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-            let name = "/dev/pts/\(number)"
-            // After setsid, opening the pty without O_NOCTTY makes it the controlling terminal.
-            posix_spawn_file_actions_addopen(&actions, 0, name, O_RDWR, 0)
+            // Not QGASystem's spawnProcess: the child must open the pty itself, after
+            // setsid and without O_NOCTTY, for it to become its controlling terminal, and
+            // spawnProcess's streams are only ours or /dev/null.
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/pts/\(number)", O_RDWR, 0)
             posix_spawn_file_actions_adddup2(&actions, 0, 1)
             posix_spawn_file_actions_adddup2(&actions, 0, 2)
+            let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+            let envp = environmentMergedIntoOurs(environment).map { strdup($0) } + [nil]
+            defer { (argv + envp).forEach { free($0) } }
+            var child: pid_t = 0
+            // 0x80: POSIX_SPAWN_SETSID (glibc 2.26+), which Swift does not import.
+            let rc = withChildSpawnAttributes(flags: 0x80) { posix_spawn(&child, executable, &actions, &$0, argv, envp) }
+            guard rc == 0 else { throw SystemError("spawn", Errno(rawValue: rc), subject: executable) }
+            pid = child
             outFD = master
             errFD = nil
-            flags = 0x80  // POSIX_SPAWN_SETSID (glibc 2.26+), which Swift does not import
         }
-        var pid: pid_t = 0
-        let rc = spawn(&pid, executable, arguments, environment: environment, actions: &actions, flags: flags)
-        toClose.forEach { close($0) }
-        guard rc == 0 else { throw POSIXError(.init(rawValue: rc) ?? .EIO) }
         self.pid = pid
         let fds = [outFD] + (errFD.map { [$0] } ?? [])
         let output = output
@@ -101,8 +108,7 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Writes to the terminal (`.terminal` mode).
     public func type(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { write(outFD, $0.baseAddress, $0.count) }
+        try? FileDescriptor(rawValue: outFD).writeFully(Array(text.utf8))
     }
 
     /// The process's state letter from /proc (R, S, T for stopped...), nil once reaped.
@@ -118,27 +124,27 @@ public final class BackgroundProcess: @unchecked Sendable {
     public func finish(timeout: Double) -> ProcessResult {
         if let result { return result }
         let end = Date().addingTimeInterval(timeout)
-        var status: Int32 = 0
+        var status = try? reapChild(pid)
         var timedOut = false
-        while waitpid(pid, &status, WNOHANG) != pid {
+        while status == nil {
             if Date() > end {
                 timedOut = true
                 kill(-pid, SIGKILL)
                 kill(pid, SIGKILL)
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                status = try? reapChild(pid, blocking: true)
                 break
             }
             usleep(10_000)
+            status = try? reapChild(pid)
         }
         // The pipes reach end of stream when the last writer (a left-over host command
         // too) has gone; the pty when its last holder has.
         _ = readerDone.wait(timeout: .now() + 5)
         close(outFD)
         if let errFD { close(errFD) }
-        let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         let (out, err) = output.withLock { ($0.out, $0.err) }
         let finished = ProcessResult(
-            status: code, stdout: out, stderr: String(decoding: errFD == nil ? out : err, as: UTF8.self),
+            status: status?.shellStatus ?? 128 + SIGKILL, stdout: out, stderr: String(decoding: errFD == nil ? out : err, as: UTF8.self),
             seconds: Date().timeIntervalSince(start), timedOut: timedOut)
         result = finished
         return finished

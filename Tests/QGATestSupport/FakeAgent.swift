@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
 import QGAProtocol
+import QGASystem
+import SystemPackage
 
 /// A misbehaving agent on a unix socket, for what a real agent will not do on demand:
 /// stale replies, wrong ids, silence, truncated, oversized or hostile replies.
@@ -126,39 +128,20 @@ public final class FakeConnection: @unchecked Sendable {
 
 /// A listening unix socket at `path`.
 func listenUnix(_ path: String) throws -> Int32 {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-    let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    guard rc == 0, listen(fd, 8) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-    return fd
+    try UnixAddress(path, operation: "bind").listen(mode: 0o600, backlog: 8).rawValue
 }
 
-/// Connects to a unix socket and returns the descriptor, or nil.
+/// Connects to a unix socket and returns the (blocking) descriptor, or nil.
 public func connectUnix(_ path: String) -> Int32? {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-    let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    if rc == 0 { return fd }
-    close(fd)
+    guard let address = try? UnixAddress(path), let fd = try? UnixAddress.streamSocket(subject: path) else { return nil }
+    if address.withSocketAddress({ Glibc.connect(fd.rawValue, $0, $1) }) == 0 { return fd.rawValue }
+    try? fd.close()
     return nil
 }
 
 /// Writes every byte to a socket, stopping quietly if the peer went away.
 func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-        if n <= 0 { return }
-        offset += n
-    }
+    _ = try? bytes.withUnsafeBytes { try FileDescriptor(rawValue: fd).writeAvailable($0, noSignal: true) }
 }
 
 /// Waits until `end` for bytes on `fd` and frames them; nil on timeout or end of stream.

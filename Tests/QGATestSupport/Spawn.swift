@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import QGASystem
+import SystemPackage
 
 /// What a finished child process left behind.
 public struct ProcessResult: Sendable, CustomStringConvertible {
@@ -36,52 +37,46 @@ public func run(
     // meantime, which is why the loop below ends on the child's exit, not on EOF.
     for fd in outPipe + errPipe + inPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     for fd in [outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-
-    var pid: pid_t = 0
+    var options = SpawnOptions()
+    options.stdin = .descriptor(inPipe[0])
+    options.stdout = .descriptor(outPipe[1])
+    options.stderr = .descriptor(errPipe[1])
     let start = Date()
-    let rc = spawn(&pid, executable, arguments, environment: environment, actions: &actions)
-    close(inPipe[0])
-    close(outPipe[1])
-    close(errPipe[1])
-    guard rc == 0 else {
+    let pid: pid_t
+    do {
+        defer { close(inPipe[0]); close(outPipe[1]); close(errPipe[1]) }
+        pid = try spawnChild(executable, arguments, environment: environment, options)
+    } catch {
         close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
-        throw POSIXError(.init(rawValue: rc) ?? .EIO)
+        throw error
     }
-    if let stdin {
-        _ = stdin.withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
-    }
+    if let stdin { try? FileDescriptor(rawValue: inPipe[1]).writeFully(stdin) }
     close(inPipe[1])
 
     var out: [UInt8] = []
     var err: [UInt8] = []
     var timedOut = false
     var chunk = [UInt8](repeating: 0, count: 65536)
-    var status: Int32 = 0
-    var usage = rusage()
+    var status: ChildStatus?
     var atEOF: Set<Int32> = []
     func drain() {
         for fd in [outPipe[0], errPipe[0]] where !atEOF.contains(fd) {
             while true {
-                let got = read(fd, &chunk, chunk.count)
+                let got = (try? chunk.withUnsafeMutableBytes { try FileDescriptor(rawValue: fd).readAvailable(into: $0) }) ?? nil
                 if got == 0 { atEOF.insert(fd) }
-                guard got > 0 else { break }
+                guard let got, got > 0 else { break }
                 if fd == outPipe[0] { out += chunk[0..<got] } else { err += chunk[0..<got] }
             }
         }
     }
     while true {
         drain()
-        if wait4(pid, &status, WNOHANG, &usage) == pid { break }
+        status = try? reapChild(pid)
+        if status != nil { break }
         if Date().timeIntervalSince(start) > timeout {
             timedOut = true
             kill(pid, SIGKILL)
-            while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+            status = try? reapChild(pid, blocking: true)
             break
         }
         var fds = [outPipe[0], errPipe[0]].filter { !atEOF.contains($0) }.map {
@@ -93,10 +88,8 @@ public func run(
     close(outPipe[0])
     close(errPipe[0])
     let seconds = Date().timeIntervalSince(start)
-    // WIFEXITED / WEXITSTATUS / WTERMSIG by hand: the macros do not import.
-    let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     return ProcessResult(
-        status: code, stdout: out, stderr: String(decoding: err, as: UTF8.self), seconds: seconds,
+        status: status?.shellStatus ?? 128 + SIGKILL, stdout: out, stderr: String(decoding: err, as: UTF8.self), seconds: seconds,
         timedOut: timedOut)
 }
 
@@ -113,22 +106,23 @@ public struct TemporaryDirectory: Sendable {
     public func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// posix_spawn with the environment merged into ours, and with every signal unblocked and
-/// set to its default: the test runner's threads block most signals, and a child would
-/// inherit that mask (a qemu-ga deaf to SIGTERM, a qga deaf to SIGINT).
-func spawn(
-    _ pid: inout pid_t, _ executable: String, _ arguments: [String], environment: [String: String],
-    actions: inout posix_spawn_file_actions_t, flags: Int32 = 0
-) -> Int32 {
+/// QGASystem's spawn of `executable` with `environment` merged into ours. The child starts
+/// with every signal unblocked and at its default: the test runner's threads block most
+/// signals, and a child would inherit that mask (a qemu-ga deaf to SIGTERM, a qga deaf to
+/// SIGINT).
+func spawnChild(_ executable: String, _ arguments: [String], environment: [String: String], _ options: SpawnOptions)
+    throws -> pid_t
+{
+    var options = options
+    options.environment = environmentMergedIntoOurs(environment)
+    return try spawnProcess([executable] + arguments, options)
+}
+
+/// Our environment with `environment` set over it, as `NAME=VALUE` strings.
+func environmentMergedIntoOurs(_ environment: [String: String]) -> [String] {
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
-    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-        argv.forEach { free($0) }
-        envp.forEach { free($0) }
-    }
-    return withChildSpawnAttributes(flags: flags) { posix_spawn(&pid, executable, &actions, &$0, argv, envp) }
+    return env.map { "\($0.key)=\($0.value)" }
 }
 
 /// Runs a program under GNU time and returns its result and its peak RSS in KiB.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QGASystem
 
 /// The libvirt VM test bed that `scripts/vm-testbed up` boots, described by the environment
 /// it prints (scripts/test exports it before running the VM suites).
@@ -55,14 +56,11 @@ public struct TestBed: Sendable {
 /// Waits for a background process and returns its exit status (128 + signal if killed).
 public func waitForExit(_ pid: pid_t, timeout: Double) -> Int32? {
     let end = Date().addingTimeInterval(timeout)
-    var status: Int32 = 0
     while Date() < end {
-        if waitpid(pid, &status, WNOHANG) == pid {
-            return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        }
+        if let status = try? reapChild(pid) { return status.shellStatus }
         usleep(50_000)
     }
     kill(pid, SIGKILL)
-    _ = waitpid(pid, &status, 0)
+    _ = try? reapChild(pid, blocking: true)
     return nil
 }
