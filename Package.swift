@@ -64,16 +64,24 @@ let package = Package(
         // Test support: agents on temporary sockets, a misbehaving agent, binary runners.
         .target(
             name: "QGATestSupport",
-            dependencies: ["QGAProtocol", "QGASystem"],
+            dependencies: ["QGAProtocol", "QGASystem", .product(name: "SystemPackage", package: "swift-system")],
             path: "Tests/QGATestSupport"),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol", "QAPISchema"]),
         // The agent session in-process: a scripted in-memory stream on virtual time.
         .testTarget(name: "QGAClientTests", dependencies: ["QGAClient", "QGAProtocol", "QGASystem"]),
         // The daemon's handlers and platform readers, in-process (fake sysfs and procfs text).
-        .testTarget(name: "QGAGuestTests", dependencies: ["QGAGuest", "QGAProtocol", "QGATestSupport"]),
+        .testTarget(
+            name: "QGAGuestTests",
+            dependencies: [
+                "QGAGuest", "QGAProtocol", "QGASystem", "QGATestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         .testTarget(
             name: "QGACommandsTests",
-            dependencies: ["QGAClient", "QGACommands", "QGALibvirt", "QGAProtocol", "QGATestSupport"]),
+            dependencies: [
+                "QGAClient", "QGACommands", "QGALibvirt", "QGAProtocol", "QGATestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(
             name: "QGAEndToEndTests",
             dependencies: ["QGAProtocol", "QGATestSupport"]),

@@ -60,3 +60,7 @@ int qga_vsock_listen(unsigned int cid, unsigned int port) {
 int qga_spawn_add_tcsetpgrp(posix_spawn_file_actions_t *actions, int fd) {
     return posix_spawn_file_actions_addtcsetpgrp_np(actions, fd);
 }
+
+int qga_pipe2(int fds[2], int flags) {
+    return pipe2(fds, flags);
+}

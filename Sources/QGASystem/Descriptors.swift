@@ -1,3 +1,4 @@
+import CQGAShims
 import Glibc
 import SystemPackage
 
@@ -69,5 +70,16 @@ public func retryingEINTR(_ call: () -> Int32) -> Int32 {
     while true {
         let rc = call()
         if rc >= 0 || errno != EINTR { return rc }
+    }
+}
+
+extension FileDescriptor {
+    /// A pipe whose ends are close-on-exec from the start (and non-blocking if asked), so
+    /// that no child spawned meanwhile, by this thread or another, inherits them: a child
+    /// holding a write end would keep the reader from ever seeing end of file.
+    public static func closeOnExecPipe(nonBlocking: Bool = false) throws(SystemError) -> (reader: FileDescriptor, writer: FileDescriptor) {
+        var ends: [Int32] = [-1, -1]
+        guard qga_pipe2(&ends, O_CLOEXEC | (nonBlocking ? O_NONBLOCK : 0)) == 0 else { throw SystemError("pipe", .last) }
+        return (FileDescriptor(rawValue: ends[0]), FileDescriptor(rawValue: ends[1]))
     }
 }

@@ -4,13 +4,7 @@ import Testing
 
 /// A close-on-exec, non-blocking pipe for the QGASystem tests.
 func nonBlockingPipe() throws -> (reader: FileDescriptor, writer: FileDescriptor) {
-    var ends: [Int32] = [-1, -1]
-    try #require(pipe(&ends) == 0)
-    for fd in ends {
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fd, F_SETFL, O_NONBLOCK)
-    }
-    return (FileDescriptor(rawValue: ends[0]), FileDescriptor(rawValue: ends[1]))
+    try FileDescriptor.closeOnExecPipe(nonBlocking: true)
 }
 
 /// Pipes with a byte waiting in each, so that all their read ends are ready in one pass of

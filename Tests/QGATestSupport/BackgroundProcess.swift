@@ -28,10 +28,8 @@ public final class BackgroundProcess: @unchecked Sendable {
         let pid: pid_t
         switch mode {
         case .processGroup:
-            var outPipe: [Int32] = [0, 0]
-            var errPipe: [Int32] = [0, 0]
-            guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-            for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            let outPipe = try pipePair()
+            let errPipe = try pipePair()
             var options = SpawnOptions()
             options.stdin = .null
             options.stdout = .descriptor(outPipe[1])

@@ -27,15 +27,10 @@ public func run(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil,
     timeout: Double = 30
 ) throws -> ProcessResult {
-    var outPipe: [Int32] = [0, 0]
-    var errPipe: [Int32] = [0, 0]
-    var inPipe: [Int32] = [0, 0]
-    guard pipe(&outPipe) == 0, pipe(&errPipe) == 0, pipe(&inPipe) == 0 else {
-        throw POSIXError(.init(rawValue: errno) ?? .EIO)
-    }
-    // pipe2(O_CLOEXEC) does not import; another test's child may inherit these ends in the
-    // meantime, which is why the loop below ends on the child's exit, not on EOF.
-    for fd in outPipe + errPipe + inPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    // Close-on-exec from the start: no other test's child inherits these ends.
+    let outPipe = try pipePair()
+    let errPipe = try pipePair()
+    let inPipe = try pipePair()
     for fd in [outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
     var options = SpawnOptions()
     options.stdin = .descriptor(inPipe[0])
@@ -140,4 +135,10 @@ public func runMeasuringPeakRSS(_ executable: String, _ arguments: [String], tim
     let text = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""
     let kib = text.split(separator: "\n").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? Int.max
     return (result, kib)
+}
+
+/// A close-on-exec pipe as `[reader, writer]`.
+func pipePair() throws -> [Int32] {
+    let ends = try FileDescriptor.closeOnExecPipe()
+    return [ends.reader.rawValue, ends.writer.rawValue]
 }

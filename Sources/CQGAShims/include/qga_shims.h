@@ -29,3 +29,7 @@ int qga_vsock_listen(unsigned int cid, unsigned int port);
 /// posix_spawn_file_actions_addtcsetpgrp_np (glibc 2.35+, GNU only): in the child, make its
 /// process group the foreground group of terminal `fd`. 0, or an error number.
 int qga_spawn_add_tcsetpgrp(posix_spawn_file_actions_t *actions, int fd);
+
+/// pipe2(2) (behind _GNU_SOURCE): both ends get `flags` (O_CLOEXEC, O_NONBLOCK) atomically,
+/// so a child spawned meanwhile by another thread cannot inherit them. 0, or -1 and errno.
+int qga_pipe2(int fds[2], int flags);

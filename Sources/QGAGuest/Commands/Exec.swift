@@ -136,11 +136,10 @@ private func guestExec(_ agent: GuestAgent, _ args: Arguments) throws -> JSONVal
     }
     var opened: [Int32] = []
     func makePipe() throws -> (Int32, Int32) {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw AgentError.generic("pipe: \(FileSystem.strerror(errno))") }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        opened += fds
-        return (fds[0], fds[1])
+        let ends: (reader: FileDescriptor, writer: FileDescriptor)
+        do { ends = try FileDescriptor.closeOnExecPipe() } catch { throw AgentError.generic("pipe: \(FileSystem.strerror(error.errno.rawValue))") }
+        opened += [ends.reader.rawValue, ends.writer.rawValue]
+        return (ends.reader.rawValue, ends.writer.rawValue)
     }
     do {
         let stdinPipe = args.has("input-data") ? try makePipe() : nil

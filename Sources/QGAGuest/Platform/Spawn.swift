@@ -35,9 +35,12 @@ func spawn(_ argv: [String], environment: [String]? = nil, stdin: Int32? = nil, 
 func runProgram(_ argv: [String], input: [UInt8]? = nil, timeout: Double = 60) throws(AgentError) -> ChildStatus {
     var pipeFDs: [Int32] = [-1, -1]
     if input != nil {
-        guard pipe(&pipeFDs) == 0 else { throw .generic("pipe: \(FileSystem.strerror(errno))") }
-        _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
+        do {
+            let ends = try FileDescriptor.closeOnExecPipe()
+            pipeFDs = [ends.reader.rawValue, ends.writer.rawValue]
+        } catch {
+            throw .generic("pipe: \(FileSystem.strerror(error.errno.rawValue))")
+        }
     }
     let pid: pid_t
     do {

@@ -60,9 +60,8 @@ enum UserLookup {
     /// What `argv` prints on stdout when it exits 0 within `getentTimeout`, or nil (it is
     /// killed at the deadline or once it prints more than `getentOutputLimit` bytes).
     private static func captureOutput(_ argv: [String]) -> [UInt8]? {
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { return nil }
-        for fd in ends { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        guard let pipe = try? FileDescriptor.closeOnExecPipe() else { return nil }
+        let ends = [pipe.reader.rawValue, pipe.writer.rawValue]
         let pid: pid_t
         do {
             pid = try spawn(argv, stdout: ends[1])
