@@ -17,9 +17,13 @@ public struct Deadline: Sendable, Comparable {
         Deadline(now.advanced(by: duration))
     }
 
-    /// The deadline `seconds` from now.
+    /// The deadline `seconds` from now. A value beyond what `Int64` milliseconds hold
+    /// (about 292 million years) is clamped to it, and NaN is now: the conversion would trap.
     public static func after(seconds: Double) -> Deadline {
-        after(.milliseconds(Int64((seconds * 1000).rounded(.up))))
+        let ms = (seconds * 1000).rounded(.up)
+        // Double(Int64.max) is 2^63, one past the largest Int64: hence >=.
+        let clamped: Int64 = ms.isNaN ? 0 : ms >= Double(Int64.max) ? .max : ms <= Double(Int64.min) ? .min : Int64(ms)
+        return after(.milliseconds(clamped))
     }
 
     /// Time left, never negative.
@@ -31,14 +35,18 @@ public struct Deadline: Sendable, Comparable {
         return left < .zero ? .zero : left
     }
 
+    /// Whether the deadline has passed.
     public var hasPassed: Bool { hasPassed(at: .now) }
 
     /// Whether the deadline has passed at `now` (an injected clock's reading).
     public func hasPassed(at now: ContinuousClock.Instant) -> Bool { now >= instant }
 
-    /// The remaining time in whole milliseconds, rounded up, as `poll(2)` wants it.
+    /// The remaining time in whole milliseconds, rounded up, as `poll(2)` wants it; at most
+    /// `Int32.max` (about 24 days: the caller waits again).
     public var pollMilliseconds: Int32 {
         let (seconds, attoseconds) = remaining.components
+        // Checked first: a far deadline's seconds times 1000 would overflow.
+        guard seconds <= Int64(Int32.max) / 1000 else { return .max }
         let ms = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
         return Int32(clamping: ms)
     }
@@ -46,6 +54,7 @@ public struct Deadline: Sendable, Comparable {
     /// The earlier of two deadlines.
     public static func earliest(_ a: Deadline, _ b: Deadline) -> Deadline { min(a, b) }
 
+    /// Whether `a` comes before `b`.
     public static func < (a: Deadline, b: Deadline) -> Bool { a.instant < b.instant }
 }
 

@@ -34,6 +34,16 @@ import Testing
         }
     }
 
+    @Test func deadlinesFromAnySecondsDoNotTrap() {
+        // Each of these trapped converting to Int64 milliseconds, or multiplying by 1000.
+        #expect(Deadline.after(seconds: .infinity).pollMilliseconds == .max)
+        #expect(Deadline.after(seconds: 1e300).pollMilliseconds == .max)
+        #expect(Deadline.after(seconds: -.infinity).hasPassed)
+        #expect(Deadline.after(seconds: .nan).pollMilliseconds == 0)
+        #expect(Deadline(.now.advanced(by: .seconds(Int64.max))).pollMilliseconds == .max)
+        #expect(Deadline.after(seconds: 1.5).pollMilliseconds > 1000)
+    }
+
     @Test func waitStatusDecodes() {
         #expect(ChildStatus(waitStatus: 0) == .exited(0))
         #expect(ChildStatus(waitStatus: 3 << 8) == .exited(3))
