@@ -16,9 +16,13 @@ import SystemPackage
 public final class EventLoop {
     /// What a source waits for.
     public struct Interest: OptionSet, Sendable {
+        /// The bits: 1 for input, 2 for output.
         public let rawValue: UInt8
+        /// The interest with these bits.
         public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// Readable (or at end of file).
         public static let input = Interest(rawValue: 1)
+        /// Writable without blocking.
         public static let output = Interest(rawValue: 2)
         /// Not polled at all: the source stays registered but is never called.
         public static let paused: Interest = []
@@ -28,8 +32,11 @@ public final class EventLoop {
     public struct Events: Sendable, Equatable {
         /// poll(2)'s `revents`.
         public let rawValue: Int16
+        /// The events of poll(2)'s `revents`.
         public init(rawValue: Int16) { self.rawValue = rawValue }
+        /// There is input to read (or end of file).
         public var isReadable: Bool { rawValue & Int16(POLLIN) != 0 }
+        /// Output would not block.
         public var isWritable: Bool { rawValue & Int16(POLLOUT) != 0 }
         /// The peer hung up or the descriptor is in error.
         public var isHangUp: Bool { rawValue & Int16(POLLHUP | POLLERR) != 0 }
@@ -109,8 +116,9 @@ public final class EventLoop {
         alarms.removeAll { $0.id == timer.id }
     }
 
-    /// How many descriptors and timers are registered.
+    /// How many descriptors are registered (paused ones included).
     public var sourceCount: Int { entries.count }
+    /// How many timers have not fired or been cancelled.
     public var timerCount: Int { alarms.count }
 
     /// Makes `run` return once the handler that calls it returns; the rest of the pass

@@ -6,7 +6,9 @@ import SystemPackage
 
 /// How a child ended: its exit code, or the signal that killed it.
 public enum ChildStatus: Sendable, Equatable {
+    /// It exited with this code (0 to 255).
     case exited(Int32)
+    /// This signal ended it.
     case signaled(Int32)
 
     /// Decodes a status from `waitpid` (WIFEXITED and friends are macros Swift does not
@@ -51,8 +53,11 @@ public enum ChildStream: Sendable {
 
 /// How to start a child with `spawnProcess`.
 public struct SpawnOptions: Sendable {
+    /// Its standard input, output and error.
     public var stdin: ChildStream = .inherited
+    /// See `stdin`.
     public var stdout: ChildStream = .inherited
+    /// See `stdin`.
     public var stderr: ChildStream = .inherited
     /// Its whole environment (`NAME=VALUE`); nil for ours. A PATH in it is where a program
     /// name without a slash is looked for.
@@ -70,6 +75,7 @@ public struct SpawnOptions: Sendable {
     /// /bin/sh, as execvp and GLib's spawn do (glibc's posix_spawnp does not).
     public var shellForScripts = false
 
+    /// Everything as ours: the same descriptors, environment, session and group.
     public init() {}
 }
 
@@ -138,7 +144,9 @@ public func spawnProcess(_ argv: [String], _ options: SpawnOptions = SpawnOption
 
 /// A child process sharing our stdin, stdout and stderr.
 public final class ChildProcess {
+    /// Its process id.
     public let pid: pid_t
+    /// How it ended, once `poll()` has reaped it; nil before.
     public private(set) var status: ExitStatus?
     private let ownProcessGroup: Bool
 

@@ -7,8 +7,10 @@ import SystemPackage
 /// a child's exit and a deadline at once. Create it before any other thread exists.
 public final class SignalWatcher {
     private let fd: Int32
+    /// The signals it watches.
     public let signals: [Int32]
 
+    /// Blocks `signals` for this thread and opens a signalfd for them.
     public init(_ signals: [Int32]) throws(SystemError) {
         var set = sigset_t()
         sigemptyset(&set)

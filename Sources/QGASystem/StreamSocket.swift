@@ -4,6 +4,7 @@ import SystemPackage
 /// A connected stream socket in non-blocking mode whose every connect, read and write waits
 /// with `poll(2)` up to a deadline. It closes its descriptor when released.
 public final class StreamSocket {
+    /// The socket; owned by this object, closed by `close()` or when it is released.
     public let descriptor: FileDescriptor
     private var closed = false
 

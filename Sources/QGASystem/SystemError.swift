@@ -7,10 +7,12 @@ import SystemPackage
 public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was being done, for example "connect" or "read".
     public let operation: String
+    /// What the call failed with.
     public let errno: Errno
     /// The path or address involved, when there is one.
     public let subject: String?
 
+    /// The failure of `operation` (on `subject`, if given) with `errno`.
     public init(_ operation: String, _ errno: Errno, subject: String? = nil) {
         self.operation = operation
         self.errno = errno
@@ -20,6 +22,7 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
     /// True when the operation stopped because its deadline passed.
     public var isTimeout: Bool { errno == .timedOut }
 
+    /// "operation subject: reason" (the subject only when there is one).
     public var description: String {
         let reason = isTimeout ? "timed out" : errno.description
         if let subject { return "\(operation) \(subject): \(reason)" }

@@ -4,6 +4,7 @@ import SystemPackage
 /// The address of a unix-domain socket at a file-system path: the package's one builder
 /// of a `sockaddr_un`.
 public struct UnixAddress {
+    /// The socket's path.
     public let path: String
     private var storage = sockaddr_un()
 
