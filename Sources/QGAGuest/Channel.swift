@@ -45,7 +45,7 @@ enum Channel: CustomStringConvertible {
             return .listening(FileDescriptor(rawValue: fd))
         case .virtioSerial, .isaSerial:
             guard let path = config.channelPath else { throw ConfigError("no channel path") }
-            let fd = Glibc.open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+            let fd = retryingEINTR { Glibc.open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
             guard fd >= 0 else { throw ConfigError("cannot open channel \(path): \(FileSystem.strerror(errno))") }
             if config.method == .isaSerial {
                 var settings = termios()

@@ -313,7 +313,7 @@ enum ConfigFile {
 /// Reads the config file as GLib's `g_key_file_load_from_file` does: a regular file only,
 /// never blocking on a FIFO or a device, at most 1 MiB.
 func loadConfigFile(_ path: String, limit: Int = 1 << 20) -> ConfigFile {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    let fd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
     guard fd >= 0 else {
         let code = errno
         let reason = "failed to open file '\(path)': \(FileSystem.strerror(code))"
@@ -480,7 +480,7 @@ func readTextFile(_ path: String, limit: Int = 1 << 20) -> String? {
 
 /// A whole (small) file's bytes, or nil if it cannot be read.
 func readFile(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var out: [UInt8] = []

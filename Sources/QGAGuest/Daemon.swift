@@ -4,7 +4,8 @@ import QGAProtocol
 import QGASystem
 import SystemPackage
 
-/// qgad's entry point: options, daemonizing, the pidfile, the channel and the serving loop.
+/// qgad's entry point: options, daemonizing, socket activation, then the pieces started in
+/// order (`Pidfile`, `Log`, `Channel`, and `Server`, which runs the serving loop).
 public enum Daemon {
     public static func main() -> Never {
         signal(SIGPIPE, SIG_IGN)

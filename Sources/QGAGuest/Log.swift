@@ -37,7 +37,7 @@ public final class Log {
 
     /// Opens (or creates) a log file for appending; -1 and errno on failure.
     static func open(_ path: String) -> Int32 {
-        Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0o600)
+        retryingEINTR { Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0o600) }
     }
 
     /// A failure: always logged (unless filesystems are frozen).

@@ -8,7 +8,7 @@ struct Pidfile {
     let fd: Int32
 
     init(_ path: String) throws(ConfigError) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0o600)
+        let fd = retryingEINTR { open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0o600) }
         guard fd >= 0 else { throw ConfigError("cannot open pid file \(path): \(FileSystem.strerror(errno))") }
         guard lockf(fd, F_TLOCK, 0) == 0 else {
             close(fd)

@@ -57,7 +57,7 @@ private func guestFileOpen(_ agent: GuestAgent, _ args: Arguments) throws -> JSO
     // here must not become qgad's controlling terminal (^C on it would stop qgad).
     // New files are 0644 whatever qgad's umask (qemu-ga: 0666, world-writable).
     let old = umask(0)
-    let fd = Glibc.open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0o644)
+    let fd = retryingEINTR { Glibc.open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0o644) }
     umask(old)
     guard fd >= 0 else {
         throw AgentError.generic("failed to open file '\(path)' (mode: '\(mode)'): \(FileSystem.strerror(errno))")

@@ -9,7 +9,7 @@ enum FileSystem {
     /// Writes `bytes` to `path` (created 0600, truncated); false on failure.
     @discardableResult
     static func write(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        let fd = retryingEINTR { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
         guard fd >= 0 else { return false }
         defer { close(fd) }
         return (try? FileDescriptor(rawValue: fd).writeFully(bytes)) != nil
