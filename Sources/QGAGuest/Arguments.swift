@@ -209,8 +209,8 @@ struct Arguments {
 }
 
 extension JSONValue {
-    /// An integer JSON value.
-    static func int<T: BinaryInteger>(_ v: T) -> JSONValue { .number(JSONNumber(Int64(v))) }
+    /// An integer JSON value; values past Int64's range are clamped, never trapped on.
+    static func int<T: BinaryInteger>(_ v: T) -> JSONValue { .number(JSONNumber(Int64(clamping: v))) }
     static func uint(_ v: UInt64) -> JSONValue { .number(JSONNumber(v)) }
     /// A floating-point JSON value (finite; rounding as Swift's description does).
     static func double(_ v: Double) -> JSONValue {

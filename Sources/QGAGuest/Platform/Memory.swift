@@ -15,8 +15,8 @@ func releaseStartupPages() {
         guard fields.count >= 6, fields[5] == exe, fields[1] == "r-xp" else { continue }
         let bounds = fields[0].split(separator: "-")
         guard bounds.count == 2, let start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16),
-            let pointer = UnsafeMutableRawPointer(bitPattern: start)
+            end > start, let length = Int(exactly: end - start), let pointer = UnsafeMutableRawPointer(bitPattern: start)
         else { continue }
-        _ = madvise(pointer, Int(end - start), MADV_DONTNEED)
+        _ = madvise(pointer, length, MADV_DONTNEED)
     }
 }
