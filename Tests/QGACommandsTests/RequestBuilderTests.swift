@@ -174,6 +174,18 @@ import Testing
         #expect(throws: ClientError.self) { try Offered.list(["supported_commands": [["name": 1]]], from: "t") }
     }
 
+    /// A name the agent sent with control characters is printed escaped, and the columns
+    /// after it still line up with the header's.
+    @Test func commandTableLinesUpAroundEscapedNames() throws {
+        let info: JSONValue = ["supported_commands": [["name": "x\u{1B}[2J\u{202E}", "enabled": true]]]
+        let table = CommandRow.table(CommandRow.rows(offered: try Offered.list(info, from: "t")), withAgent: true)
+        let printed = table.map { String(decoding: Console.escaped($0), as: UTF8.self) }
+        let column = try #require(printed.first?.range(of: "SINCE")?.lowerBound.utf16Offset(in: printed[0]))
+        let last = try #require(printed.last)
+        #expect(last.hasPrefix("x\\u001b[2J\\u202e "))
+        #expect(last.utf16.count > column && Array(last.utf16)[column - 1] == 0x20 && Array(last.utf16)[column] == UInt16(UInt8(ascii: "?")))
+    }
+
     @Test func completionOffersArgumentsOfTheCommandOnTheLine() {
         #expect(Completion.argumentCompletions(words: ["qga", "exec", "/s", "guest-file-open"], prefix: "")
             == ["path=", "mode="])
