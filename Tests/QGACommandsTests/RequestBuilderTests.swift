@@ -150,6 +150,27 @@ import Testing
         #expect(json["types"]?.array?.compactMap { $0["name"]?.string } == ["GuestExecCaptureOutput", "GuestExecCaptureOutputMode", "GuestExec"])
     }
 
+    /// Unions: described by their common members and branches, checked with the members of
+    /// the branch the discriminator picks (`guest-get-cpustats` returns `[GuestCpuStats]`).
+    @Test func unionsAreDescribedAndChecked() throws {
+        let info = try #require(Catalogue.info("guest-get-cpustats"))
+        let text = Describe.text(info)
+        #expect(text.contains("GuestCpuStats:"))
+        #expect(text.contains("  type  GuestCpuStatsType"))
+        #expect(text.contains("  and when type is linux: the members of GuestLinuxCpuStats"))
+        let union = try #require(Describe.json(info)["types"]?.array?.first { $0["name"] == "GuestCpuStats" })
+        #expect(union["members"]?.array?.compactMap { $0["name"]?.string } == ["type"])
+        #expect(union["discriminator"] == "type")
+
+        let stats = TypeRef.named("GuestCpuStats")
+        let linux: JSONValue = ["type": "linux", "cpu": 0, "user": 1, "nice": 2, "system": 3, "idle": 4]
+        #expect(throws: Never.self) { try SchemaCheck.check(linux, against: stats, at: "s") }
+        #expect(throws: SchemaCheck.Mismatch(path: "s.idle", problem: "is required (uint64)")) {
+            try SchemaCheck.check(["type": "linux", "cpu": 0, "user": 1, "nice": 2, "system": 3], against: stats, at: "s")
+        }
+        #expect(throws: SchemaCheck.Mismatch.self) { try SchemaCheck.check(["type": "windows"], against: stats, at: "s") }
+    }
+
     @Test func commandListMarksWhatTheAgentHas() throws {
         let info: JSONValue = [
             "version": "7.2.0",
