@@ -18,6 +18,13 @@ public enum Catalogue {
         types.first { $0.name == name }
     }
 
+    /// The members of struct `name`, its bases' first (none for nil or a name that is not a
+    /// struct): what both sides' argument checks walk for a struct or a union's base.
+    public static func structMembers(_ name: String?) -> [Member] {
+        guard let name, case .structure(let base, let members)? = type(name)?.kind else { return [] }
+        return structMembers(base) + members
+    }
+
     /// Commands qemu-ga still runs while filesystems are frozen. The schema does not mark
     /// them (no `fs-frozen` feature in any QEMU release so far); qemu-ga keeps the list in
     /// `ga_freeze_allowlist` in `qga/main.c`, unchanged since QEMU 1.x.

@@ -150,6 +150,27 @@ import Testing
         #expect(json["types"]?.array?.compactMap { $0["name"]?.string } == ["GuestExecCaptureOutput", "GuestExecCaptureOutputMode", "GuestExec"])
     }
 
+    /// Unions: described by their common members and branches, checked with the members of
+    /// the branch the discriminator picks (`guest-get-cpustats` returns `[GuestCpuStats]`).
+    @Test func unionsAreDescribedAndChecked() throws {
+        let info = try #require(Catalogue.info("guest-get-cpustats"))
+        let text = Describe.text(info)
+        #expect(text.contains("GuestCpuStats:"))
+        #expect(text.contains("  type  GuestCpuStatsType"))
+        #expect(text.contains("  and when type is linux: the members of GuestLinuxCpuStats"))
+        let union = try #require(Describe.json(info)["types"]?.array?.first { $0["name"] == "GuestCpuStats" })
+        #expect(union["members"]?.array?.compactMap { $0["name"]?.string } == ["type"])
+        #expect(union["discriminator"] == "type")
+
+        let stats = TypeRef.named("GuestCpuStats")
+        let linux: JSONValue = ["type": "linux", "cpu": 0, "user": 1, "nice": 2, "system": 3, "idle": 4]
+        #expect(throws: Never.self) { try SchemaCheck.check(linux, against: stats, at: "s") }
+        #expect(throws: SchemaCheck.Mismatch(path: "s.idle", problem: "is required (uint64)")) {
+            try SchemaCheck.check(["type": "linux", "cpu": 0, "user": 1, "nice": 2, "system": 3], against: stats, at: "s")
+        }
+        #expect(throws: SchemaCheck.Mismatch.self) { try SchemaCheck.check(["type": "windows"], against: stats, at: "s") }
+    }
+
     @Test func commandListMarksWhatTheAgentHas() throws {
         let info: JSONValue = [
             "version": "7.2.0",
@@ -172,6 +193,18 @@ import Testing
         #expect(line("guest-get-devices")?[2...3] == ["no", "yes"])
         #expect(rows.first { $0.name == "guest-exec" }?.json(withAgent: true)["enabled"] == .bool(false))
         #expect(throws: ClientError.self) { try Offered.list(["supported_commands": [["name": 1]]], from: "t") }
+    }
+
+    /// A name the agent sent with control characters is printed escaped, and the columns
+    /// after it still line up with the header's.
+    @Test func commandTableLinesUpAroundEscapedNames() throws {
+        let info: JSONValue = ["supported_commands": [["name": "x\u{1B}[2J\u{202E}", "enabled": true]]]
+        let table = CommandRow.table(CommandRow.rows(offered: try Offered.list(info, from: "t")), withAgent: true)
+        let printed = table.map { String(decoding: Console.escaped($0), as: UTF8.self) }
+        let column = try #require(printed.first?.range(of: "SINCE")?.lowerBound.utf16Offset(in: printed[0]))
+        let last = try #require(printed.last)
+        #expect(last.hasPrefix("x\\u001b[2J\\u202e "))
+        #expect(last.utf16.count > column && Array(last.utf16)[column - 1] == 0x20 && Array(last.utf16)[column] == UInt16(UInt8(ascii: "?")))
     }
 
     @Test func completionOffersArgumentsOfTheCommandOnTheLine() {

@@ -11,6 +11,13 @@ import Testing
         #expect(read.successResponse)
     }
 
+    @Test func structMembersAreAStructsOwnOnly() {
+        #expect(Catalogue.structMembers("GuestExec") == [Member("pid", .named("int"))])
+        #expect(Catalogue.structMembers(nil).isEmpty)
+        #expect(Catalogue.structMembers("GuestExecCaptureOutputMode").isEmpty)  // an enum
+        #expect(Catalogue.structMembers("NoSuchType").isEmpty)
+    }
+
     @Test func onlyShutdownAndSuspendSendNoReply() {
         let silent = Catalogue.commands.filter { !$0.successResponse }.map(\.name)
         #expect(silent.sorted() == ["guest-shutdown", "guest-suspend-disk", "guest-suspend-hybrid", "guest-suspend-ram"])

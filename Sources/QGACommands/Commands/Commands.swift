@@ -98,7 +98,9 @@ struct CommandRow: Equatable {
         return replies ? "yes" : "no"
     }
 
-    /// A table with a header line, columns padded to their widest cell.
+    /// A table with a header line, columns padded to their widest cell. Names an agent sent
+    /// are escaped here, before the widths are measured, so that the columns line up as
+    /// printed (`Console.line` leaves escaped text as it is).
     static func table(_ rows: [CommandRow], withAgent: Bool) -> [String] {
         let yesNo = { (b: Bool?) in b.map { $0 ? "yes" : "no" } ?? "?" }
         var cells = [["COMMAND", "SINCE", "LINUX", "WINDOWS", "REPLIES"] + (withAgent ? ["AGENT"] : [])]
@@ -106,7 +108,7 @@ struct CommandRow: Equatable {
             let linux = row.info.map { $0.condition?.holdsOnLinux ?? true }
             let windows = row.info.map { $0.condition?.holdsOnWindows ?? true }
             cells.append(
-                [row.name, row.info?.since ?? (row.info == nil ? "?" : "-"), yesNo(linux), yesNo(windows), row.repliesText]
+                [String(decoding: Console.escaped(row.name), as: UTF8.self), row.info?.since ?? (row.info == nil ? "?" : "-"), yesNo(linux), yesNo(windows), row.repliesText]
                     + (withAgent ? [row.agentText] : []))
         }
         let widths = (0..<cells[0].count).map { column in cells.map { $0[column].count }.max() ?? 0 }

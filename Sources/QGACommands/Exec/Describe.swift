@@ -79,10 +79,10 @@ enum Describe {
         case .alternate(let branches):
             return ["\(type.name): " + branches.map { $0.type.description }.joined(separator: " or ")]
         case .structure:
-            let members = (try? SchemaCheck.members(of: type, in: nil, at: "")) ?? []
+            let members = SchemaCheck.members(of: type)
             return ["\(type.name):"] + memberLines(members, indent: "  ")
         case .union(_, _, let discriminator, let branches):
-            let members = (try? SchemaCheck.members(of: type, in: nil, at: "")) ?? []
+            let members = SchemaCheck.members(of: type)
             return ["\(type.name):"] + memberLines(members, indent: "  ")
                 + branches.map { "  and when \(discriminator) is \($0.name): the members of \($0.type)" }
         }
@@ -103,10 +103,10 @@ enum Describe {
             object["branches"] = .array(branches.map { .string($0.type.description) })
         case .structure:
             object["kind"] = "struct"
-            object["members"] = .array(((try? SchemaCheck.members(of: type, in: nil, at: "")) ?? []).map(memberJSON))
+            object["members"] = .array(SchemaCheck.members(of: type).map(memberJSON))
         case .union(_, _, let discriminator, let branches):
             object["kind"] = "union"
-            object["members"] = .array(((try? SchemaCheck.members(of: type, in: nil, at: "")) ?? []).map(memberJSON))
+            object["members"] = .array(SchemaCheck.members(of: type).map(memberJSON))
             object["discriminator"] = .string(discriminator)
             object["branches"] = .object(JSONObject(branches.map { JSONObject.Member(key: $0.name, value: .string($0.type.description)) }))
         }
@@ -124,7 +124,7 @@ enum Describe {
             case .enumeration: break
             case .alternate(let branches): branches.forEach { visit($0.type.name) }
             case .structure, .union:
-                ((try? SchemaCheck.members(of: type, in: nil, at: "")) ?? []).forEach { visit($0.type.name) }
+                SchemaCheck.members(of: type).forEach { visit($0.type.name) }
                 if case .union(_, _, _, let branches) = type.kind { branches.forEach { visit($0.type.name) } }
             }
         }

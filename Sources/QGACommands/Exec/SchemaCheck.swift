@@ -161,15 +161,24 @@ enum SchemaCheck {
         }
     }
 
-    /// A struct's or union's members, base first; a union's branch is picked by its
-    /// discriminator's value in `object`.
-    static func members(of type: SchemaType, in object: JSONObject?, at path: String) throws(Mismatch) -> [Member] {
+    /// A struct's members or a union's common ones, base first, whatever the value.
+    static func members(of type: SchemaType) -> [Member] {
         switch type.kind {
-        case .structure(let base, let own):
-            return structMembers(base) + own
-        case .union(let baseType, let baseMembers, let discriminator, let branches):
-            var members = structMembers(baseType) + baseMembers
-            guard let object, let tag = object[discriminator] else { return members }
+        case .structure(let base, let own): Catalogue.structMembers(base) + own
+        case .union(let baseType, let baseMembers, _, _): Catalogue.structMembers(baseType) + baseMembers
+        case .enumeration, .alternate: []
+        }
+    }
+
+    /// The members `object` may have as a `type`: `members(of:)`, and for a union those of
+    /// the branch its discriminator's value picks (checked first).
+    static func members(of type: SchemaType, in object: JSONObject, at path: String) throws(Mismatch) -> [Member] {
+        var members = Self.members(of: type)
+        switch type.kind {
+        case .structure, .enumeration, .alternate:
+            return members
+        case .union(_, _, let discriminator, let branches):
+            guard let tag = object[discriminator] else { return members }
             guard let tagType = members.first(where: { $0.name == discriminator })?.type else { return members }
             let prefix = path.isEmpty ? "" : path + "."
             try check(tag, against: tagType, at: prefix + discriminator)
@@ -177,14 +186,7 @@ enum SchemaCheck {
                 members += try self.members(of: variant, in: object, at: path)
             }
             return members
-        case .enumeration, .alternate:
-            return []
         }
-    }
-
-    private static func structMembers(_ name: String?) -> [Member] {
-        guard let name, let base = Catalogue.type(name), case .structure(let grandBase, let own) = base.kind else { return [] }
-        return structMembers(grandBase) + own
     }
 
     /// Whether `value`'s JSON kind is the one `type` travels as (how QAPI tells an
