@@ -63,13 +63,13 @@ struct Arguments {
             }
         case .structure(let base, let members):
             guard let object = value.object else { throw typeError(path, "object") }
-            try check(object, members: structMembers(base) + members, path: path + ".")
+            try check(object, members: Catalogue.structMembers(base) + members, path: path + ".")
         case .union(let baseType, let baseMembers, let discriminator, let branches):
             guard let object = value.object else { throw typeError(path, "object") }
-            var members = structMembers(baseType) + baseMembers
+            var members = Catalogue.structMembers(baseType) + baseMembers
             // The discriminator is checked (as an enum) with the base; its branch adds members.
             if let tag = object[discriminator]?.string, let branch = branches.first(where: { $0.name == tag }) {
-                members += structMembers(branch.type.name)
+                members += Catalogue.structMembers(branch.type.name)
             }
             try check(object, members: members, path: path + ".")
         case .alternate(let branches):
@@ -77,12 +77,6 @@ struct Arguments {
             guard let branch = branches.first(where: { accepts($0.type, value) }) else { throw typeError(path, name) }
             try check(value, branch.type, path: path)
         }
-    }
-
-    /// The members of struct `name` and its bases (none for nil or a non-struct).
-    private static func structMembers(_ name: String?) -> [Member] {
-        guard let name, case .structure(let base, let members)? = Catalogue.type(name)?.kind else { return [] }
-        return structMembers(base) + members
     }
 
     /// Whether an alternate's branch of `type` takes a value of this JSON kind.
