@@ -92,7 +92,7 @@ struct Run: ParsableCommand {
         let connection = try agent.connect(target)
         let input = try readInput(limit: Run.inputLimit(throughLibvirt: connection is LibvirtAgent), label: connection.label)
 
-        let pid = try start(command: guestCommand, input: input, on: connection, options: options)
+        let pid = try start(command: guestCommand, environment: environment, input: input, on: connection, options: options)
         let deadline = agent.timeout.map { Deadline.after(seconds: $0) }
         guard let status = try waitForExit(pid, on: connection, options: statusOptions, deadline: deadline) else {
             try timeOut(pid, on: connection, options: statusOptions)
@@ -106,9 +106,9 @@ struct Run: ParsableCommand {
     }
 
     /// Starts `argv` in the guest with its output captured; returns its pid.
-    private func start(command argv: [String], input: [UInt8]?, on connection: any AgentConnection, options: CallOptions)
-        throws -> Int
-    {
+    private func start(
+        command argv: [String], environment: [String], input: [UInt8]?, on connection: any AgentConnection, options: CallOptions
+    ) throws -> Int {
         var arguments: JSONObject = ["path": .string(argv[0]), "arg": .array(argv.dropFirst().map { .string($0) })]
         if !environment.isEmpty { arguments.append(key: "env", value: .array(environment.map { .string($0) })) }
         if let input { arguments.append(key: "input-data", value: .string(Base64.encode(input))) }
@@ -151,14 +151,21 @@ struct Run: ParsableCommand {
             Console.error("qga: it still runs; end it with --kill, or with: qga run TARGET -- kill \(pid)")
             throw ExitCode(Run.timedOut)
         }
-        let killer = try start(command: ["/bin/sh", "-c", "kill -KILL \(pid)"], input: nil, on: connection, options: options)
+        // Through the shell's own kill, which needs no PATH, and with the agent's environment.
+        let killer = try start(command: ["/bin/sh", "-c", "kill -KILL \(pid)"], environment: [], input: nil, on: connection, options: options)
         // Reap both (the agent keeps an exited process until its status has been read).
         let killed = try waitForExit(killer, on: connection, options: options, deadline: Deadline.after(seconds: 10))
         if let killed, killed["exitcode"]?.number?.int == 0 {
             Console.error("qga: killed guest process \(pid) (SIGKILL)")
             _ = try waitForExit(pid, on: connection, options: options, deadline: Deadline.after(seconds: 2))
         } else {
-            let why = killed.flatMap { Run.decoded($0["err-data"]) }.map { String(decoding: $0, as: UTF8.self) } ?? "kill did not finish"
+            let why: String
+            if let killed {
+                let said = Run.decoded(killed["err-data"]).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                why = said.isEmpty ? "kill failed" : said
+            } else {
+                why = "kill did not finish within 10 s"
+            }
             Console.error("qga: could not kill guest process \(pid): \(why)")
         }
         throw ExitCode(Run.timedOut)
