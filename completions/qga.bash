@@ -173,13 +173,13 @@ _qga() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    exec|commands|shutdown|reboot|fsfreeze|freeze-run|snapshot|help)
+    exec|run|commands|shutdown|reboot|fsfreeze|freeze-run|snapshot|help)
         # Offer subcommand argument completions
         "_qga_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'exec commands shutdown reboot fsfreeze freeze-run snapshot help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'exec run commands shutdown reboot fsfreeze freeze-run snapshot help' -- "${cur}"))
         ;;
     esac
 }
@@ -229,6 +229,36 @@ _qga_exec() {
         ;;
     *)
         __qga_add_completions -W "$(__qga_custom_complete ---completion exec -- positional@2 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_qga_run() {
+    repeating_flags=()
+    non_repeating_flags=(--shell --kill --version -h --help)
+    repeating_options=(-e)
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    __qga_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '-e')
         return
         ;;
     esac

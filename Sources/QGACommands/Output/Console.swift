@@ -30,6 +30,13 @@ enum Console {
         }
     }
 
+    /// Writes bytes to stderr as they are (a guest command's own stderr, for `qga run`);
+    /// true unless the reader went away or the write failed.
+    @discardableResult
+    static func errorBytes(_ bytes: [UInt8]) -> Bool {
+        write(fd: 2, bytes) == 0
+    }
+
     /// Writes one line of a result to stdout, with anything that could act on the terminal
     /// escaped (`JSONPrinter.isUnsafe`).
     static func line(_ text: String) throws {

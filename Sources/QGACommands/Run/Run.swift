@@ -1,0 +1,259 @@
+import ArgumentParser
+import Glibc
+import QGAClient
+import QGALibvirt
+import QGAProtocol
+import QGASystem
+import SystemPackage
+
+/// `qga run TARGET [-e K=V]... [--timeout S] [--shell] [--kill] -- CMD [ARGS...]`
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command in the guest and pass on its output and exit status, as ssh does.",
+        discussion: """
+            The command runs through guest-exec; qga polls guest-exec-status (from a few \
+            milliseconds, backing off to 200 ms) until it exits. Its stdout and stderr then \
+            go to qga's stdout and stderr: byte for byte into a pipe or file, and on a \
+            terminal with control characters (other than line breaks) and bidi controls \
+            escaped, so that the guest cannot act on the terminal; pipe through cat for the \
+            exact bytes. The agent sends the output only once the command has exited, and \
+            keeps at most 16 MiB of each stream (qga says so on stderr when it cut one); \
+            replies of up to 24M are accepted for it, more with --max-reply-size. When \
+            stdin is not a terminal, all of it goes to the command as its input, at most \
+            48 MiB on a socket and 3 MiB through libvirt (their request limits); more is an \
+            error before anything runs. -e replaces the command's environment: the agent \
+            passes only the variables given.
+
+            --timeout limits the whole run (default: none); each agent call has the usual \
+            30 s. On the timeout qga says so with the guest pid, and with --kill ends the \
+            command with SIGKILL through a second guest-exec of kill. qemu-ga reports a \
+            command as exited only once its stdout and stderr are closed: a command that \
+            leaves a background process holding them counts as running until that process \
+            ends, and only --timeout ends the wait. Interrupting qga leaves the command \
+            running in the guest.
+
+            Exit status: the command's; 128+N when signal N ended it; 124 when --timeout \
+            ran out (with or without --kill); 255 when qga itself failed (the agent cannot \
+            be reached, does not answer or refuses the command, or the input is too large); \
+            64 for a usage error found before anything ran.
+            """)
+
+    /// qga's own failures, kept apart from the guest command's statuses as ssh does.
+    static let ownFailure: Int32 = 255
+    /// `--timeout` ran out, as timeout(1) reports it.
+    static let timedOut: Int32 = 124
+
+    @OptionGroup(title: "Agent options") var agent: AgentOptions
+    @Argument(help: targetHelp, transform: Target.argument) var target: Target
+
+    @Option(
+        name: .customShort("e"),
+        help: ArgumentHelp("A variable of the command's environment (repeatable); the command gets only these.", valueName: "name=value"))
+    var environment: [String] = []
+
+    @Flag(help: "Run the command as /bin/sh -c 'CMD ARGS...' (its words joined with spaces).")
+    var shell = false
+
+    @Flag(help: "When --timeout runs out, end the command with SIGKILL.")
+    var kill = false
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The guest command, after --.", valueName: "command"))
+    var command: [String] = []
+
+    func validate() throws {
+        guard !command.isEmpty else { throw ValidationError("give the guest command after --") }
+        for variable in environment where !variable.dropFirst().contains("=") {
+            throw ValidationError("-e \(variable): write NAME=VALUE")
+        }
+        if kill && agent.timeout == nil { throw ValidationError("--kill needs --timeout") }
+    }
+
+    func run() throws {
+        do {
+            try runCommand()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            // The usual translation, with 255 for every failure of qga's own: the codes below
+            // 128 belong to the guest command.
+            let status = ExitStatus(error)
+            for line in [status.message].compactMap({ $0 }) + status.notes { Console.error(line) }
+            throw ExitCode(Run.ownFailure)
+        }
+    }
+
+    private func runCommand() throws {
+        // --timeout is the run's limit; each agent call keeps its default.
+        var options = agent.callOptions
+        options.timeout = nil
+        var statusOptions = options
+        statusOptions.maxReplySize = max(options.maxReplySize, Run.statusReplySize)
+
+        let connection = try agent.connect(target)
+        let input = try readInput(limit: Run.inputLimit(throughLibvirt: connection is LibvirtAgent), label: connection.label)
+
+        let pid = try start(command: guestCommand, environment: environment, input: input, on: connection, options: options)
+        let deadline = agent.timeout.map { Deadline.after(seconds: $0) }
+        guard let status = try waitForExit(pid, on: connection, options: statusOptions, deadline: deadline) else {
+            try timeOut(pid, on: connection, options: statusOptions)
+        }
+        try passOn(status, label: connection.label)
+    }
+
+    /// The path and arguments for guest-exec.
+    private var guestCommand: [String] {
+        shell ? ["/bin/sh", "-c", command.joined(separator: " ")] : command
+    }
+
+    /// Starts `argv` in the guest with its output captured; returns its pid.
+    private func start(
+        command argv: [String], environment: [String], input: [UInt8]?, on connection: any AgentConnection, options: CallOptions
+    ) throws -> Int {
+        var arguments: JSONObject = ["path": .string(argv[0]), "arg": .array(argv.dropFirst().map { .string($0) })]
+        if !environment.isEmpty { arguments.append(key: "env", value: .array(environment.map { .string($0) })) }
+        if let input { arguments.append(key: "input-data", value: .string(Base64.encode(input))) }
+        arguments.append(key: "capture-output", value: true)
+        let reply = try connection.call("guest-exec", arguments: arguments, options: options)
+        guard let pid = reply?["pid"]?.number?.int, pid > 0 else {
+            throw ClientError(.protocolViolation, "\(connection.label): guest-exec returned \(reply?.kindName ?? "nothing") without a pid")
+        }
+        return pid
+    }
+
+    /// Polls guest-exec-status until the process has exited (its status object) or the
+    /// deadline passes (nil).
+    private func waitForExit(_ pid: Int, on connection: any AgentConnection, options: CallOptions, deadline: Deadline?)
+        throws -> JSONObject?
+    {
+        var delay = 0.005
+        while true {
+            let reply = try connection.call("guest-exec-status", arguments: ["pid": .number(JSONNumber(pid))], options: options)
+            guard let status = reply?.object, let exited = status["exited"]?.bool else {
+                throw ClientError(.protocolViolation, "\(connection.label): guest-exec-status returned \(reply?.kindName ?? "nothing") without 'exited'")
+            }
+            if exited { return status }
+            var pause = delay
+            if let deadline {
+                if deadline.hasPassed { return nil }
+                pause = min(pause, deadline.remaining.inSeconds)
+            }
+            usleep(UInt32(max(pause, 0) * 1_000_000))
+            delay = min(delay * 2, 0.2)
+        }
+    }
+
+    /// Reports the timeout, ends the command with --kill, and exits 124.
+    private func timeOut(_ pid: Int, on connection: any AgentConnection, options: CallOptions) throws -> Never {
+        let seconds = WaitTime(seconds: agent.timeout)
+        Console.error("qga: the command did not exit within --timeout \(seconds) s; it is guest process \(pid)")
+        Console.error("qga: (qemu-ga counts a command as running until its stdout and stderr are closed, also by any background process it left)")
+        guard kill else {
+            Console.error("qga: it still runs; end it with --kill, or with: qga run TARGET -- kill \(pid)")
+            throw ExitCode(Run.timedOut)
+        }
+        // Through the shell's own kill, which needs no PATH, and with the agent's environment.
+        let killer = try start(command: ["/bin/sh", "-c", "kill -KILL \(pid)"], environment: [], input: nil, on: connection, options: options)
+        // Reap both (the agent keeps an exited process until its status has been read).
+        let killed = try waitForExit(killer, on: connection, options: options, deadline: Deadline.after(seconds: 10))
+        if let killed, killed["exitcode"]?.number?.int == 0 {
+            Console.error("qga: killed guest process \(pid) (SIGKILL)")
+            _ = try waitForExit(pid, on: connection, options: options, deadline: Deadline.after(seconds: 2))
+        } else {
+            let why: String
+            if let killed {
+                let said = Run.decoded(killed["err-data"]).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                why = said.isEmpty ? "kill failed" : said
+            } else {
+                why = "kill did not finish within 10 s"
+            }
+            Console.error("qga: could not kill guest process \(pid): \(why)")
+        }
+        throw ExitCode(Run.timedOut)
+    }
+
+    /// Writes the command's output, reports truncation, and exits with its status.
+    private func passOn(_ status: JSONObject, label: String) throws {
+        for (member, fd) in [("out-data", Int32(1)), ("err-data", Int32(2))] {
+            guard let value = status[member] else { continue }
+            guard let bytes = Run.decoded(value) else {
+                throw ClientError(.protocolViolation, "\(label): guest-exec-status's \(member) is not base64")
+            }
+            let shown = Console.isTerminal(fd) ? Run.terminalSafe(bytes) : bytes
+            if fd == 1 { try Console.out(shown) } else { Console.errorBytes(shown) }
+        }
+        for (member, stream) in [("out-truncated", "stdout"), ("err-truncated", "stderr")] where status[member]?.bool == true {
+            Console.error("qga: the agent cut the command's \(stream) short (it keeps at most 16 MiB)")
+        }
+        let code: Int32
+        if let signal = status["signal"]?.number?.int {
+            guard (1...127).contains(signal) else {
+                throw ClientError(.protocolViolation, "\(label): guest-exec-status reports signal \(signal)")
+            }
+            code = 128 + Int32(signal)
+        } else if let exitcode = status["exitcode"]?.number?.int {
+            guard (0...255).contains(exitcode) else {
+                throw ClientError(.protocolViolation, "\(label): guest-exec-status reports exit code \(exitcode)")
+            }
+            code = Int32(exitcode)
+        } else {
+            throw ClientError(.protocolViolation, "\(label): guest-exec-status reports neither an exit code nor a signal")
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    /// A base64 member's bytes, or nil if it is not a base64 string.
+    private static func decoded(_ value: JSONValue?) -> [UInt8]? {
+        value?.string.flatMap { Base64.decode($0) }
+    }
+
+    /// Output for a terminal: each line escaped as `Console.terminalSafe` does, the line
+    /// breaks kept, so that text reads as text and nothing acts on the terminal.
+    static func terminalSafe(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        for (index, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            if index > 0 { out.append(0x0A) }
+            out += Console.terminalSafe(Array(line))
+        }
+        return out
+    }
+
+    // MARK: Limits
+
+    /// A status reply carries up to 16 MiB of each stream, base64-encoded (4/3).
+    static let statusReplySize = 24 << 20
+
+    /// The most stdin that fits one guest-exec request: base64 grows it by 4/3, and the
+    /// request must stay under libvirt's RPC string or the agent's message limit, with room
+    /// for the rest of the request.
+    static func inputLimit(throughLibvirt: Bool) -> Int {
+        let request = throughLibvirt ? LibvirtAgent.maxRPCString : Framer.agentMaxMessageSize
+        return (request - (64 << 10)) / 4 * 3
+    }
+
+    /// All of stdin when it is not a terminal, nil otherwise; an error, before anything
+    /// runs, when there is more than `limit`.
+    private func readInput(limit: Int, label: String) throws -> [UInt8]? {
+        guard !Console.isTerminal(0) else { return nil }
+        let stdin = FileDescriptor(rawValue: 0)
+        var input: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { (buffer) throws(SystemError) in try stdin.readAvailable(into: buffer) }
+            guard let count else {
+                var pollfd = Glibc.pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+                _ = poll(&pollfd, 1, -1)
+                continue
+            }
+            if count == 0 { break }
+            input += chunk[..<count]
+            guard input.count <= limit else {
+                throw CommandFailure(
+                    code: Run.ownFailure,
+                    message: "\(label): stdin holds more than \(limit) bytes, the most one guest-exec request can carry here; nothing was run",
+                    notes: ["copy the data into the guest with guest-file-write and give the command the file instead"])
+            }
+        }
+        return input.isEmpty ? nil : input
+    }
+}
