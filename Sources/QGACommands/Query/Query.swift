@@ -114,7 +114,8 @@ enum Human {
     static func percent(_ used: Int64, of total: Int64) -> String? {
         guard total > 0, used >= 0 else { return nil }
         let (product, overflow) = used.multipliedReportingOverflow(by: 100)
-        if overflow { return "\(Int((Double(used) * 100 / Double(total)).rounded(.up)))%" }
+        // Past Int64 only a guest's nonsense (used far above total) gets here: clamped.
+        if overflow { return "\(Int(min(1e9, (Double(used) * 100 / Double(total)).rounded(.up))))%" }
         return "\(product / total + (product % total == 0 ? 0 : 1))%"
     }
 }
