@@ -173,13 +173,13 @@ _qga() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    exec|run|commands|shutdown|reboot|fsfreeze|freeze-run|snapshot|help)
+    exec|run|commands|shutdown|reboot|fsfreeze|freeze-run|snapshot|ping|info|osinfo|hostname|fsinfo|ifaddr|users|timezone|vcpus|disks|load|help)
         # Offer subcommand argument completions
         "_qga_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'exec run commands shutdown reboot fsfreeze freeze-run snapshot help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'exec run commands shutdown reboot fsfreeze freeze-run snapshot ping info osinfo hostname fsinfo ifaddr users timezone vcpus disks load help' -- "${cur}"))
         ;;
     esac
 }
@@ -463,6 +463,347 @@ _qga_snapshot() {
         return
         ;;
     '--name')
+        return
+        ;;
+    esac
+}
+
+_qga_ping() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_info() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_osinfo() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_hostname() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_fsinfo() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_ifaddr() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_users() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_timezone() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_vcpus() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_disks() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_load() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
     esac

@@ -31,7 +31,11 @@ public struct QGA: ParsableCommand {
             freeze-run otherwise exits with the host command's status.
             """,
         version: "0.1.0",
-        subcommands: [Exec.self, Run.self, Commands.self, Shutdown.self, Reboot.self, FSFreeze.self, FreezeRun.self, Snapshot.self])
+        subcommands: [
+            Exec.self, Run.self, Commands.self, Shutdown.self, Reboot.self, FSFreeze.self, FreezeRun.self, Snapshot.self,
+            Ping.self, Info.self, OSInfo.self, Hostname.self, FSInfo.self, IfAddr.self, Users.self, Timezone.self, VCPUs.self, Disks.self,
+            Load.self,
+        ])
 
     public init() {}
 

@@ -98,27 +98,18 @@ struct CommandRow: Equatable {
         return replies ? "yes" : "no"
     }
 
-    /// A table with a header line, columns padded to their widest cell. Names an agent sent
-    /// are escaped here, before the widths are measured, so that the columns line up as
-    /// printed (`Console.line` leaves escaped text as it is).
+    /// A table with a header line, columns padded to their widest cell (`Table.lines`, which
+    /// escapes names an agent sent before measuring them).
     static func table(_ rows: [CommandRow], withAgent: Bool) -> [String] {
         let yesNo = { (b: Bool?) in b.map { $0 ? "yes" : "no" } ?? "?" }
-        var cells = [["COMMAND", "SINCE", "LINUX", "WINDOWS", "REPLIES"] + (withAgent ? ["AGENT"] : [])]
-        for row in rows {
+        let header = ["COMMAND", "SINCE", "LINUX", "WINDOWS", "REPLIES"] + (withAgent ? ["AGENT"] : [])
+        let cells = rows.map { row in
             let linux = row.info.map { $0.condition?.holdsOnLinux ?? true }
             let windows = row.info.map { $0.condition?.holdsOnWindows ?? true }
-            cells.append(
-                [String(decoding: Console.escaped(row.name), as: UTF8.self), row.info?.since ?? (row.info == nil ? "?" : "-"), yesNo(linux), yesNo(windows), row.repliesText]
-                    + (withAgent ? [row.agentText] : []))
+            return [row.name, row.info?.since ?? (row.info == nil ? "?" : "-"), yesNo(linux), yesNo(windows), row.repliesText]
+                + (withAgent ? [row.agentText] : [])
         }
-        let widths = (0..<cells[0].count).map { column in cells.map { $0[column].count }.max() ?? 0 }
-        return cells.map { line in
-            var text = ""
-            for (column, cell) in line.enumerated() {
-                text += column == line.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count + 2)
-            }
-            return text
-        }
+        return Table.lines(header: header, rows: cells)
     }
 
     /// `{"name", "since", "linux", "windows", "success-response"}`, and with a target

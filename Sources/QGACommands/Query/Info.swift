@@ -1,0 +1,26 @@
+import ArgumentParser
+import QGAClient
+import QGAProtocol
+
+/// `qga info TARGET`: the agent's version and commands.
+struct Info: Query {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Show the agent's version and its commands.",
+        discussion: "A table of the commands the agent has: whether each is enabled (qemu-ga's --block-rpcs disables some) and whether it replies on success. 'qga commands TARGET' compares them with the catalogue.")
+    static let agentCommand = "guest-info"
+
+    @OptionGroup var agent: AgentOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: targetHelp, transform: Target.argument) var target: Target
+    @Flag(help: queryJSONHelp) var json = false
+
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+        guard let version = value["version"]?.string else { throw Self.unexpected(Self.agentCommand, value, label: label) }
+        let offered = try Offered.list(value, from: label).sorted { $0.name < $1.name }
+        let rows = offered.map { command in
+            [command.name, command.enabled ? "yes" : "no", command.successResponse.map { $0 ? "yes" : "no" } ?? "?"]
+        }
+        return Table.fields([("version", version)]) + [""] + Table.lines(header: ["COMMAND", "ENABLED", "REPLIES"], rows: rows)
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import QGAClient
+import QGAProtocol
+
+/// `qga load TARGET`: the guest's load averages.
+struct Load: Query {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Show the guest's load averages.",
+        discussion: "The 1, 5 and 15 minute load averages, as uptime writes them.")
+    static let agentCommand = "guest-get-load"
+
+    @OptionGroup var agent: AgentOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: targetHelp, transform: Target.argument) var target: Target
+    @Flag(help: queryJSONHelp) var json = false
+
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+        let loads = ["load1m", "load5m", "load15m"].compactMap { value[$0]?.number?.double }
+        guard loads.count == 3, loads.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1e9 }) else {
+            throw Self.unexpected(Self.agentCommand, value, label: label)
+        }
+        return ["load average: " + loads.map(Human.hundredths).joined(separator: ", ")]
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import QGAClient
+import QGAProtocol
+
+/// `qga osinfo TARGET`: the guest's operating system.
+struct OSInfo: Query {
+    static let configuration = CommandConfiguration(
+        commandName: "osinfo",
+        abstract: "Show the guest's operating system.",
+        discussion: "The fields of guest-get-osinfo (from the guest's os-release and uname), one a line.")
+    static let agentCommand = "guest-get-osinfo"
+
+    @OptionGroup var agent: AgentOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: targetHelp, transform: Target.argument) var target: Target
+    @Flag(help: queryJSONHelp) var json = false
+
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+        guard value.object != nil else { throw Self.unexpected(Self.agentCommand, value, label: label) }
+        let names = ["pretty-name", "name", "id", "version", "version-id", "variant", "variant-id", "kernel-release", "kernel-version", "machine"]
+        return Table.fields(names.map { ($0, Human.text(value[$0])) })
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import QGAClient
+import QGAProtocol
+
+/// `qga ping TARGET`: whether the agent answers.
+struct Ping: Query {
+    static let configuration = CommandConfiguration(
+        commandName: "ping",
+        abstract: "Check that the agent answers.",
+        discussion: "Prints 'ok' when the agent answers guest-ping (exit 0); --json prints its empty object.")
+    static let agentCommand = "guest-ping"
+
+    @OptionGroup var agent: AgentOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: targetHelp, transform: Target.argument) var target: Target
+    @Flag(help: queryJSONHelp) var json = false
+
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] { ["ok"] }
+}
