@@ -31,7 +31,8 @@ public struct QGA: ParsableCommand {
             freeze-run otherwise exits with the host command's status.
             """,
         version: "0.1.0",
-        subcommands: [Exec.self, Commands.self, Shutdown.self, Reboot.self, FSFreeze.self, FreezeRun.self, Snapshot.self])
+        subcommands: [Exec.self, Commands.self, Shutdown.self, Reboot.self, FSFreeze.self, FreezeRun.self, Snapshot.self,
+            Copy.self, Cat.self])
 
     public init() {}
 
