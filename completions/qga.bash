@@ -173,13 +173,13 @@ _qga() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    exec|commands|shutdown|reboot|fsfreeze|freeze-run|snapshot|help)
+    exec|commands|shutdown|reboot|fsfreeze|freeze-run|snapshot|cp|cat|help)
         # Offer subcommand argument completions
         "_qga_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'exec commands shutdown reboot fsfreeze freeze-run snapshot help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'exec commands shutdown reboot fsfreeze freeze-run snapshot cp cat help' -- "${cur}"))
         ;;
     esac
 }
@@ -433,6 +433,60 @@ _qga_snapshot() {
         return
         ;;
     '--name')
+        return
+        ;;
+    esac
+}
+
+_qga_cp() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    __qga_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    esac
+}
+
+_qga_cat() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
         return
         ;;
     esac
