@@ -30,13 +30,13 @@ import Testing
 
     @Test func chunkSizesFitTheTransport() {
         let direct = ChunkSizes.forConnection(throughLibvirt: false, maxReplySize: 16 << 20)
-        #expect(direct == ChunkSizes(read: 4 << 20, write: 4 << 20))
+        #expect(direct == ChunkSizes(read: 1 << 20, write: 1 << 20))
         let libvirt = ChunkSizes.forConnection(throughLibvirt: true, maxReplySize: 16 << 20)
         #expect(libvirt == ChunkSizes(read: 3 << 20, write: 5 << 19))
         // 2.5 MiB in base64 and its JSON stay under libvirt's 4 MiB RPC string.
         #expect((libvirt.write + 2) / 3 * 4 + 200 < 4 << 20)
         // A small --max-reply-size shrinks the reads so that each reply fits it.
-        let capped = ChunkSizes.forConnection(throughLibvirt: false, maxReplySize: 1 << 20)
+        let capped = ChunkSizes.forConnection(throughLibvirt: true, maxReplySize: 1 << 20)
         #expect((capped.read + 2) / 3 * 4 + 256 <= 1 << 20)
         #expect(ChunkSizes.forConnection(throughLibvirt: false, maxReplySize: 1024).read == 576)
     }

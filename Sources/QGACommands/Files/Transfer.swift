@@ -37,10 +37,12 @@ struct ChunkSizes: Equatable {
     var write: Int
 
     /// Through libvirt a request and a reply must each fit one 4 MiB RPC string after base64
-    /// (2.5 MiB raw written, 3 MiB read); a direct channel takes 4 MiB either way (far under
-    /// the agents' 64 MiB message cap). A read's reply must also fit `--max-reply-size`.
+    /// (2.5 MiB raw written, 3 MiB read), and each round trip is dear, so chunks are as large
+    /// as fits. A direct channel could take far more (the agents cap a message at 64 MiB), but
+    /// 1 MiB measured fastest there (scripts/bench-cp: 4 MiB chunks ran at about half the
+    /// rate with qemu-ga). A read's reply must also fit `--max-reply-size`.
     static func forConnection(throughLibvirt: Bool, maxReplySize: Int) -> ChunkSizes {
-        var sizes = throughLibvirt ? ChunkSizes(read: LibvirtAgent.maxReadCount, write: 5 << 19) : ChunkSizes(read: 4 << 20, write: 4 << 20)
+        var sizes = throughLibvirt ? ChunkSizes(read: LibvirtAgent.maxReadCount, write: 5 << 19) : ChunkSizes(read: 1 << 20, write: 1 << 20)
         // base64 takes 4 bytes per 3, and the reply's JSON around it a few dozen.
         let fitting = max(maxReplySize - 256, 0) / 4 * 3
         sizes.read = max(min(sizes.read, fitting), 512)
