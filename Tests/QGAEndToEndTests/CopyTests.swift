@@ -113,6 +113,70 @@ import Testing
         #expect(CopyTests.leftovers(host.path).isEmpty)
     }
 
+    /// An agent that takes a first chunk and then fails: `write` decides each
+    /// guest-file-write's reply, `read` each guest-file-read's; every command is recorded.
+    static func failingAgent(write: @escaping @Sendable (Int) -> String, read: @escaping @Sendable (Int) -> String, log: Mutex<[String]>) throws -> FakeAgent {
+        try FakeAgent { connection in
+            var writes = 0
+            var reads = 0
+            while connection.answerSync() != nil, let request = connection.nextRequest() {
+                let command = request["execute"]?.string ?? ""
+                log.withLock { $0.append(command) }
+                switch command {
+                case "guest-file-open": connection.send(#"{"return": 1000}"# + "\n")
+                case "guest-file-write":
+                    writes += 1
+                    connection.send(write(writes) + "\n")
+                case "guest-file-read":
+                    reads += 1
+                    connection.send(read(reads) + "\n")
+                case "guest-file-seek": connection.send(#"{"return": {"position": 0, "eof": false}}"# + "\n")
+                default: connection.send(#"{"return": {}}"# + "\n")
+                }
+            }
+        }
+    }
+
+    /// A write that fails after the first chunk: the handle is closed and the guest file is
+    /// reported as partial, with the bytes written so far.
+    @Test func failedUploadReportsThePartialGuestFile() throws {
+        let log = Mutex<[String]>([])
+        let agent = try CopyTests.failingAgent(
+            write: { n in n == 1 ? #"{"return": {"count": 1048576, "eof": false}}"# : #"{"error": {"class": "GenericError", "desc": "failed to write to file: No space left on device"}}"# },
+            read: { _ in "" }, log: log)
+        defer { agent.stop() }
+        let host = try TemporaryDirectory("qga-cp")
+        defer { host.remove() }
+        #expect(FileManager.default.createFile(atPath: host.path + "/in", contents: Data(CopyTests.randomBytes(3 << 19))))
+        let result = try Binaries.qga(["cp", host.path + "/in", agent.socketPath + ":/guest/file"])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr == """
+            qga: GenericError: failed to write to file: No space left on device
+            qga: /guest/file in the guest is left partial (1048576 bytes written); remove it
+
+            """)
+        #expect(log.withLock { $0 } == ["guest-file-open", "guest-file-write", "guest-file-write", "guest-file-close"])
+    }
+
+    /// A read that breaks after the first chunk: no host file, not even the temporary one,
+    /// and the handle is closed.
+    @Test func failedDownloadLeavesNoPartialHostFile() throws {
+        let log = Mutex<[String]>([])
+        let chunk = Base64Text.of(1 << 20)
+        let agent = try CopyTests.failingAgent(
+            write: { _ in "" },
+            read: { n in n == 1 ? #"{"return": {"count": 1048576, "buf-b64": "\#(chunk)", "eof": false}}"# : #"{"return": {"count": 5, "buf-b64": "!!", "eof": false}}"# },
+            log: log)
+        defer { agent.stop() }
+        let host = try TemporaryDirectory("qga-cp")
+        defer { host.remove() }
+        let result = try Binaries.qga(["cp", agent.socketPath + ":/guest/file", host.path + "/out"])
+        #expect(result.status == 4, "\(result)")
+        #expect(result.stderr.contains("guest-file-read returned a malformed reply"), "\(result.stderr)")
+        #expect(CopyTests.leftovers(host.path).isEmpty)
+        #expect(log.withLock { $0 }.last == "guest-file-close")
+    }
+
     @Test func oneSideMustBeTheGuest() throws {
         let neither = try Binaries.qga(["cp", "/tmp/a", "/tmp/b"])
         #expect(neither.status == 64, "\(neither)")
@@ -122,4 +186,9 @@ import Testing
         let cat = try Binaries.qga(["cat", "/tmp/a"])
         #expect(cat.status == 64, "\(cat)")
     }
+}
+
+/// Base64 text for tests, from Foundation.
+enum Base64Text {
+    static func of(_ count: Int) -> String { Data(CopyTests.randomBytes(count)).base64EncodedString() }
 }
