@@ -173,13 +173,13 @@ _qga() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    exec|run|commands|shutdown|reboot|fsfreeze|freeze-run|snapshot|ping|info|osinfo|hostname|fsinfo|ifaddr|users|timezone|vcpus|disks|load|help)
+    exec|run|cp|cat|commands|shutdown|reboot|fsfreeze|freeze-run|snapshot|ping|info|osinfo|hostname|fsinfo|ifaddr|users|timezone|vcpus|disks|load|help)
         # Offer subcommand argument completions
         "_qga_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'exec run commands shutdown reboot fsfreeze freeze-run snapshot ping info osinfo hostname fsinfo ifaddr users timezone vcpus disks load help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'exec run cp cat commands shutdown reboot fsfreeze freeze-run snapshot ping info osinfo hostname fsinfo ifaddr users timezone vcpus disks load help' -- "${cur}"))
         ;;
     esac
 }
@@ -259,6 +259,60 @@ _qga_run() {
         return
         ;;
     '-e')
+        return
+        ;;
+    esac
+}
+
+_qga_cp() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    __qga_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    esac
+}
+
+_qga_cat() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
         return
         ;;
     esac

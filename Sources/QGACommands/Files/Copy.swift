@@ -1,0 +1,57 @@
+import ArgumentParser
+
+/// `qga cp SRC DST`: one file to or from the guest, `TARGET:/PATH` on one side.
+struct Copy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cp",
+        abstract: "Copy a file to or from the guest.",
+        discussion: """
+            One side is TARGET:/PATH, a file in the guest: the argument is split at its last \
+            ':/', so TARGET may be a socket path or unix:PATH, and PATH is absolute. The other \
+            side is a host path (a host path cannot contain ':/'), or - for stdin or stdout. A \
+            host directory as destination gets the guest file's name.
+
+            The file goes through guest-file-read and guest-file-write in chunks of 1 MiB (3 \
+            MiB read and 2.5 MiB written through libvirt, to fit its 4 MiB messages), and its \
+            size is checked at the end. A host file appears only once complete (it is written \
+            beside the destination and renamed); a guest file that fails part way is reported. \
+            On a terminal, stderr shows the progress.
+
+            Examples:
+              qga cp /run/vm1/qga.sock:/etc/os-release .
+              qga cp backup.tar vm1:/var/tmp/backup.tar
+              tar c dir | qga cp - unix:/run/vm1/qga.sock:/tmp/dir.tar
+            """)
+
+    @OptionGroup var agent: AgentOptions
+
+    @Argument(help: ArgumentHelp("Where to copy from: " + CopyEndpoint.help, valueName: "source"), transform: CopyEndpoint.argument)
+    var source: CopyEndpoint
+
+    @Argument(help: ArgumentHelp("Where to copy to: " + CopyEndpoint.help, valueName: "destination"), transform: CopyEndpoint.argument)
+    var destination: CopyEndpoint
+
+    func validate() throws {
+        switch (source, destination) {
+        case (.guest, .guest): throw ValidationError("copy between two guests is not supported: one side must be on the host")
+        case (.guest, _), (_, .guest): return
+        default: throw ValidationError("one side must be a guest file, TARGET:/PATH")
+        }
+    }
+
+    func run() throws {
+        switch (source, destination) {
+        case (.guest(let target, let path), .host(let host)):
+            let sink = try HostSink(path: host, guestPath: path)
+            try FileTransfer.download(agent, target, path: path, into: sink, progress: true)
+        case (.guest(let target, let path), .standard):
+            try FileTransfer.download(agent, target, path: path, into: HostSink(), progress: !Console.isTerminal(1))
+        case (.host(let host), .guest(let target, let path)):
+            try FileTransfer.upload(from: HostSource(path: host), agent, target, path: path)
+        case (.standard, .guest(let target, let path)):
+            try FileTransfer.upload(from: HostSource(path: nil), agent, target, path: path)
+        default:
+            throw ValidationError("one side must be a guest file, TARGET:/PATH")
+        }
+    }
+}
