@@ -32,7 +32,7 @@ import Testing
         #expect(kill(agent.pid, 0) == 0, "qgad quit on SIGTERM while frozen")
         #expect(client.call(#"{"execute":"guest-fsfreeze-thaw"}"#)?["return"] == 0)
         kill(agent.pid, SIGTERM)
-        #expect(waitForExit(agent.pid, timeout: 5) == 0)
+        #expect(waitForExit(agent.pid, timeout: 30) == 0)
     }
 
     @Test func aRestartedAgentKnowsItIsFrozen() throws {
