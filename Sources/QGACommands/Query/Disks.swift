@@ -8,18 +8,15 @@ struct Disks: Query {
         commandName: "disks",
         abstract: "Show the guest's disks and partitions.",
         discussion: "One line per block device: whether it is a partition, the devices it is built on, and its bus and serial number where the agent reports them.")
-    static let agentCommand = "guest-get-disks"
+    static let agentCommand = Catalogue.Commands.guestGetDisks
 
-    @OptionGroup var agent: AgentOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: queryJSONHelp) var json = false
+    @OptionGroup var options: QueryOptions
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
         var rows: [[String]] = []
         for disk in try elements(value, label: label) {
             guard let name = disk["name"]?.string, let partition = disk["partition"]?.bool else {
-                throw Self.unexpected(Self.agentCommand, value, label: label)
+                throw Self.unexpected(value, label: label)
             }
             let dependencies = (disk["dependencies"]?.array ?? []).compactMap(\.string)
             let address = disk["address"]

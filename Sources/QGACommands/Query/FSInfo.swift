@@ -8,17 +8,14 @@ struct FSInfo: Query {
         commandName: "fsinfo",
         abstract: "Show the guest's mounted filesystems, as df -h does.",
         discussion: "A table of each mount point: its type, size and use (powers of 1024, as df -h; empty where the agent does not report them) and the disks under it.")
-    static let agentCommand = "guest-get-fsinfo"
+    static let agentCommand = Catalogue.Commands.guestGetFsinfo
 
-    @OptionGroup var agent: AgentOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: queryJSONHelp) var json = false
+    @OptionGroup var options: QueryOptions
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
         var rows: [[String]] = []
         for filesystem in try elements(value, label: label) {
-            guard let mount = filesystem["mountpoint"]?.string else { throw Self.unexpected(Self.agentCommand, value, label: label) }
+            guard let mount = filesystem["mountpoint"]?.string else { throw Self.unexpected(value, label: label) }
             let total = filesystem["total-bytes"]?.number?.int64
             let used = filesystem["used-bytes"]?.number?.int64
             let disks = (filesystem["disk"]?.array ?? []).compactMap { disk in

@@ -8,15 +8,12 @@ struct Hostname: Query {
         commandName: "hostname",
         abstract: "Show the guest's host name.",
         discussion: "")
-    static let agentCommand = "guest-get-host-name"
+    static let agentCommand = Catalogue.Commands.guestGetHostName
 
-    @OptionGroup var agent: AgentOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: queryJSONHelp) var json = false
+    @OptionGroup var options: QueryOptions
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
-        guard let name = value["host-name"]?.string else { throw Self.unexpected(Self.agentCommand, value, label: label) }
+        guard let name = value["host-name"]?.string else { throw Self.unexpected(value, label: label) }
         return [name]
     }
 }

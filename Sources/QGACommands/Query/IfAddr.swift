@@ -8,17 +8,14 @@ struct IfAddr: Query {
         commandName: "ifaddr",
         abstract: "Show the guest's network interfaces and addresses, as ip -br addr does.",
         discussion: "One line per interface: its name, hardware address and IP addresses with their prefix lengths.")
-    static let agentCommand = "guest-network-get-interfaces"
+    static let agentCommand = Catalogue.Commands.guestNetworkGetInterfaces
 
-    @OptionGroup var agent: AgentOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: queryJSONHelp) var json = false
+    @OptionGroup var options: QueryOptions
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
         var rows: [[String]] = []
         for interface in try elements(value, label: label) {
-            guard let name = interface["name"]?.string else { throw Self.unexpected(Self.agentCommand, value, label: label) }
+            guard let name = interface["name"]?.string else { throw Self.unexpected(value, label: label) }
             let addresses = (interface["ip-addresses"]?.array ?? []).compactMap { address -> String? in
                 guard let ip = address["ip-address"]?.string else { return nil }
                 return Human.text(address["prefix"]).map { "\(ip)/\($0)" } ?? ip

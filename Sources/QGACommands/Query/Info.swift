@@ -8,15 +8,12 @@ struct Info: Query {
         commandName: "info",
         abstract: "Show the agent's version and its commands.",
         discussion: "A table of the commands the agent has: whether each is enabled (qemu-ga's --block-rpcs disables some) and whether it replies on success. 'qga commands TARGET' compares them with the catalogue.")
-    static let agentCommand = "guest-info"
+    static let agentCommand = Catalogue.Commands.guestInfo
 
-    @OptionGroup var agent: AgentOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: queryJSONHelp) var json = false
+    @OptionGroup var options: QueryOptions
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
-        guard let version = value["version"]?.string else { throw Self.unexpected(Self.agentCommand, value, label: label) }
+        guard let version = value["version"]?.string else { throw Self.unexpected(value, label: label) }
         let offered = try Offered.list(value, from: label).sorted { $0.name < $1.name }
         let rows = offered.map { command in
             [command.name, command.enabled ? "yes" : "no", command.successResponse.map { $0 ? "yes" : "no" } ?? "?"]

@@ -8,17 +8,14 @@ struct Load: Query {
         commandName: "load",
         abstract: "Show the guest's load averages.",
         discussion: "The 1, 5 and 15 minute load averages, as uptime writes them.")
-    static let agentCommand = "guest-get-load"
+    static let agentCommand = Catalogue.Commands.guestGetLoad
 
-    @OptionGroup var agent: AgentOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: queryJSONHelp) var json = false
+    @OptionGroup var options: QueryOptions
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
         let loads = ["load1m", "load5m", "load15m"].compactMap { value[$0]?.number?.double }
         guard loads.count == 3, loads.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1e9 }) else {
-            throw Self.unexpected(Self.agentCommand, value, label: label)
+            throw Self.unexpected(value, label: label)
         }
         return ["load average: " + loads.map(Human.hundredths).joined(separator: ", ")]
     }

@@ -8,15 +8,12 @@ struct OSInfo: Query {
         commandName: "osinfo",
         abstract: "Show the guest's operating system.",
         discussion: "The fields of guest-get-osinfo (from the guest's os-release and uname), one a line.")
-    static let agentCommand = "guest-get-osinfo"
+    static let agentCommand = Catalogue.Commands.guestGetOsinfo
 
-    @OptionGroup var agent: AgentOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: queryJSONHelp) var json = false
+    @OptionGroup var options: QueryOptions
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
-        guard value.object != nil else { throw Self.unexpected(Self.agentCommand, value, label: label) }
+        guard value.object != nil else { throw Self.unexpected(value, label: label) }
         let names = ["pretty-name", "name", "id", "version", "version-id", "variant", "variant-id", "kernel-release", "kernel-version", "machine"]
         return Table.fields(names.map { ($0, Human.text(value[$0])) })
     }

@@ -8,12 +8,9 @@ struct Ping: Query {
         commandName: "ping",
         abstract: "Check that the agent answers.",
         discussion: "Prints 'ok' when the agent answers guest-ping (exit 0); --json prints its empty object.")
-    static let agentCommand = "guest-ping"
+    static let agentCommand = Catalogue.Commands.guestPing
 
-    @OptionGroup var agent: AgentOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: queryJSONHelp) var json = false
+    @OptionGroup var options: QueryOptions
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] { ["ok"] }
 }

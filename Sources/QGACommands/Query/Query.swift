@@ -3,33 +3,35 @@ import Glibc
 import QGAClient
 import QGAProtocol
 
-/// The help of every query's `--json`.
-let queryJSONHelp = ArgumentHelp("Print the agent's value unchanged, as JSON (on one line with --compact).")
+/// What every query takes: the target, `--json`, and the agent and output options.
+struct QueryOptions: ParsableArguments {
+    @OptionGroup var agent: AgentOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: targetHelp, transform: Target.argument) var target: Target
+    @Flag(help: "Print the agent's value unchanged, as JSON (on one line with --compact).") var json = false
+
+    func validate() throws {
+        guard !output.raw else { throw ValidationError("--raw goes with exec only") }
+    }
+}
 
 /// A typed query: one agent command without arguments, printed as a human view or, with
 /// `--json`, as the agent's value unchanged.
 protocol Query: ParsableCommand {
     /// The agent command this query runs.
-    static var agentCommand: String { get }
-    var agent: AgentOptions { get }
-    var output: OutputOptions { get }
-    var target: Target { get }
-    var json: Bool { get }
+    static var agentCommand: CommandInfo { get }
+    var options: QueryOptions { get }
     /// The human view of the agent's value; a value of the wrong shape is the guest
     /// breaking the protocol (`Query.unexpected`).
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String]
 }
 
 extension Query {
-    func validate() throws {
-        guard !output.raw else { throw ValidationError("--raw goes with exec only") }
-    }
-
     func run() throws {
-        let connection = try agent.connect(target)
-        let value = try Self.query(Self.agentCommand, on: connection, options: agent.callOptions)
-        if json {
-            try Console.print(value, with: output.printer)
+        let connection = try options.agent.connect(options.target)
+        let value = try Self.query(Self.agentCommand.name, on: connection, options: options.agent.callOptions)
+        if options.json {
+            try Console.print(value, with: options.output.printer)
         } else {
             for line in try human(value, label: connection.label) { try Console.line(line) }
         }
@@ -66,6 +68,12 @@ extension Query {
             message: "\(connection.label): the agent has no \(command) (\(since)); it is \(version)")
     }
 
+    /// The protocol violation of a value of this query's command that does not have the
+    /// schema's shape.
+    static func unexpected(_ value: JSONValue?, label: String) -> ClientError {
+        unexpected(agentCommand.name, value, label: label)
+    }
+
     /// The protocol violation of a value that does not have the schema's shape.
     static func unexpected(_ command: String, _ value: JSONValue?, label: String) -> ClientError {
         ClientError(.protocolViolation, "\(label): \(command) returned \(value?.kindName ?? "nothing") of an unexpected shape")
@@ -73,7 +81,7 @@ extension Query {
 
     /// The members of an array return value, or a protocol violation.
     func elements(_ value: JSONValue, label: String) throws(ClientError) -> [JSONValue] {
-        guard let array = value.array else { throw Self.unexpected(Self.agentCommand, value, label: label) }
+        guard let array = value.array else { throw Self.unexpected(value, label: label) }
         return array
     }
 }

@@ -8,17 +8,14 @@ struct Timezone: Query {
         commandName: "timezone",
         abstract: "Show the guest's time zone.",
         discussion: "The zone's name (when the agent reports one) and its offset from UTC.")
-    static let agentCommand = "guest-get-timezone"
+    static let agentCommand = Catalogue.Commands.guestGetTimezone
 
-    @OptionGroup var agent: AgentOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: queryJSONHelp) var json = false
+    @OptionGroup var options: QueryOptions
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
         // Any Int64 may come from the guest; a day either way is the most a zone can be off.
         guard let offset = value["offset"]?.number?.int64, (-86400...86400).contains(offset) else {
-            throw Self.unexpected(Self.agentCommand, value, label: label)
+            throw Self.unexpected(value, label: label)
         }
         let magnitude = abs(offset)
         let utc = "UTC\(offset < 0 ? "-" : "+")\(Human.twoDigits(magnitude / 3600)):\(Human.twoDigits(magnitude % 3600 / 60))"

@@ -8,19 +8,16 @@ struct Users: Query {
         commandName: "users",
         abstract: "Show the users logged in to the guest.",
         discussion: "One line per user with the time of their first login in UTC (and the domain, for Windows guests).")
-    static let agentCommand = "guest-get-users"
+    static let agentCommand = Catalogue.Commands.guestGetUsers
 
-    @OptionGroup var agent: AgentOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: queryJSONHelp) var json = false
+    @OptionGroup var options: QueryOptions
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
         let users = try elements(value, label: label)
         let withDomain = users.contains { $0["domain"] != nil }
         var rows: [[String]] = []
         for user in users {
-            guard let name = user["user"]?.string else { throw Self.unexpected(Self.agentCommand, value, label: label) }
+            guard let name = user["user"]?.string else { throw Self.unexpected(value, label: label) }
             let login = user["login-time"]?.number?.double.flatMap(Human.utcTime) ?? ""
             rows.append([name] + (withDomain ? [user["domain"]?.string ?? ""] : []) + [login])
         }

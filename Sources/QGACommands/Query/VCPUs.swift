@@ -8,18 +8,15 @@ struct VCPUs: Query {
         commandName: "vcpus",
         abstract: "Show the guest's virtual CPUs and whether each is online.",
         discussion: "One line per logical CPU: whether it is online, and whether the guest lets it be taken offline.")
-    static let agentCommand = "guest-get-vcpus"
+    static let agentCommand = Catalogue.Commands.guestGetVcpus
 
-    @OptionGroup var agent: AgentOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: queryJSONHelp) var json = false
+    @OptionGroup var options: QueryOptions
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
         var rows: [[String]] = []
         for cpu in try elements(value, label: label) {
             guard let id = Human.text(cpu["logical-id"]), let online = cpu["online"]?.bool else {
-                throw Self.unexpected(Self.agentCommand, value, label: label)
+                throw Self.unexpected(value, label: label)
             }
             rows.append([id, online ? "yes" : "no", Human.text(cpu["can-offline"]) ?? "?"])
         }
