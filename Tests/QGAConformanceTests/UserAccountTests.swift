@@ -85,6 +85,13 @@ private func request(_ command: String, _ arguments: String) -> String {
 }
 
 private let user = FakeGuestUser.name
+
+/// Reading, adding and removing a key: each must refuse a file it may not follow or open.
+private let getAddRemove = [
+    request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
+    request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
+    request("guest-ssh-remove-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
+]
 private let runsAsRoot = getuid() == 0
 
 /// Runs `steps` through qemu-ga and through qgad, each on a fresh guest user that `prepare`
@@ -161,11 +168,7 @@ struct UserAccountTests {
         symlink(guest.secret, guest.keys)
         let agent = try guest.agent(.qgad)
         let client = try agent.connect()
-        for step in [
-            request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
-            request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
-            request("guest-ssh-remove-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
-        ] {
+        for step in getAddRemove {
             let desc = client.call(step)?["error"]?["desc"]?.string
             #expect(desc == "failed to read '\(guest.keys)': 'authorized_keys' is a symbolic link, not followed", "\(step)")
             #expect(guest.secretIsUntouched())
@@ -222,11 +225,7 @@ struct UserAccountTests {
             #expect(makeNode(guest.keys) == 0)
             let agent = try guest.agent(.qgad)
             let client = try agent.connect()
-            for step in [
-                request("guest-ssh-get-authorized-keys", #"{"username":"\#(user)"}"#),
-                request("guest-ssh-add-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
-                request("guest-ssh-remove-authorized-keys", #"{"username":"\#(user)","keys":["k1"]}"#),
-            ] {
+            for step in getAddRemove {
                 let desc = client.call(step, timeout: 5)?["error"]?["desc"]?.string
                 #expect(desc == "failed to read '\(guest.keys)': 'authorized_keys' is not a regular file", "\(step)")
             }
