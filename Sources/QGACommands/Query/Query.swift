@@ -21,15 +21,21 @@ protocol Query: ParsableCommand {
     /// The agent command this query runs.
     static var agentCommand: CommandInfo { get }
     var options: QueryOptions { get }
+    /// The agent command's arguments, worked out once before any agent is reached (a
+    /// password read from the terminal, a time parsed from the command line); nil for none.
+    func agentArguments() throws -> JSONObject?
     /// The human view of the agent's value; a value of the wrong shape is the guest
     /// breaking the protocol (`Query.unexpected`).
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String]
 }
 
 extension Query {
+    func agentArguments() throws -> JSONObject? { nil }
+
     func run() throws {
+        let arguments = try agentArguments()
         let connection = try options.agent.connect(options.target)
-        let value = try Self.query(Self.agentCommand.name, on: connection, options: options.agent.callOptions)
+        let value = try Self.query(Self.agentCommand.name, arguments: arguments, on: connection, options: options.agent.callOptions)
         if options.json {
             try Console.print(value, with: options.output.printer)
         } else {
@@ -40,10 +46,10 @@ extension Query {
     /// Runs `command` and returns its value. An agent that lacks the command (an older
     /// QEMU) gets a message naming the command, the QEMU version that added it and the
     /// agent's version, rather than the agent's bare CommandNotFound.
-    static func query(_ command: String, on connection: any AgentConnection, options: CallOptions) throws -> JSONValue {
+    static func query(_ command: String, arguments: JSONObject? = nil, on connection: any AgentConnection, options: CallOptions) throws -> JSONValue {
         let value: JSONValue?
         do {
-            value = try connection.call(command, options: options)
+            value = try connection.call(command, arguments: arguments, options: options)
         } catch {
             guard case .agentError(let agentError) = error.code, agentError.errorClass == "CommandNotFound",
                 let missing = missingCommand(command, on: connection, options: options)
