@@ -39,7 +39,11 @@ struct Copy: ParsableCommand {
         }
     }
 
+    @Flag(name: [.customShort("r"), .customShort("R"), .customLong("recursive")], help: "Copy a directory and everything in it (through tar in the guest).")
+    var recursive = false
+
     func run() throws {
+        if recursive { return try copyTree() }
         switch (source, destination) {
         case (.guest(let target, let path), .host(let host)):
             let sink = try HostSink(path: host, guestPath: path)
@@ -52,6 +56,17 @@ struct Copy: ParsableCommand {
             try FileTransfer.upload(from: HostSource(path: nil), agent, target, path: path)
         default:
             throw ValidationError("one side must be a guest file, TARGET:/PATH")
+        }
+    }
+
+    private func copyTree() throws {
+        switch (source, destination) {
+        case (.guest(let target, let path), .host(let host)):
+            try TreeTransfer.download(agent, target, path: path, host: host)
+        case (.host(let host), .guest(let target, let path)):
+            try TreeTransfer.upload(agent, host: host, target, path: path)
+        default:
+            throw ValidationError("-r copies a directory between a host path and TARGET:/PATH, not stdin or stdout")
         }
     }
 }
