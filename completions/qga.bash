@@ -266,7 +266,7 @@ _qga_run() {
 
 _qga_cp() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(-r -R --recursive --version -h --help)
     repeating_options=()
     non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
     __qga_offer_flags_options 2

@@ -4,7 +4,7 @@ import ArgumentParser
 struct Copy: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cp",
-        abstract: "Copy a file to or from the guest.",
+        abstract: "Copy a file, or with -r a directory, to or from the guest.",
         discussion: """
             One side is TARGET:/PATH, a file in the guest: the argument is split at its last \
             ':/', so TARGET may be a socket path or unix:PATH, and PATH is absolute. The other \
@@ -17,10 +17,19 @@ struct Copy: ParsableCommand {
             beside the destination and renamed); a guest file that fails part way is reported. \
             On a terminal, stderr shows the progress.
 
+            -r copies a directory: into DESTINATION/NAME when the destination is a \
+            directory, else as the destination itself. It runs tar in the guest through \
+            guest-exec, with the archive in a temporary file there (removed afterwards). \
+            qga checks the guest's archive before writing anything on the host: absolute \
+            names, '..', paths through symbolic links, devices and FIFOs are refused; \
+            symbolic links are copied as links; the tree appears only once complete, and \
+            never over an existing host one.
+
             Examples:
               qga cp /run/vm1/qga.sock:/etc/os-release .
               qga cp backup.tar vm1:/var/tmp/backup.tar
               tar c dir | qga cp - unix:/run/vm1/qga.sock:/tmp/dir.tar
+              qga cp -r ./site vm1:/srv/site
             """)
 
     @OptionGroup var agent: AgentOptions

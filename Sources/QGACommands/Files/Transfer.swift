@@ -232,7 +232,7 @@ final class HostSource {
         fstat(raw, &info)
         if (info.st_mode & S_IFMT) == S_IFDIR {
             _ = Glibc.close(raw)
-            throw CommandFailure(code: ExitCodes.usage, message: "\(path) is a directory")
+            throw CommandFailure(code: ExitCodes.usage, message: "\(path) is a directory; copy it with -r")
         }
         fd = FileDescriptor(rawValue: raw)
         owned = true
