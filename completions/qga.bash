@@ -173,13 +173,13 @@ _qga() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    exec|run|cp|cat|commands|shutdown|reboot|fsfreeze|freeze-run|snapshot|ping|info|osinfo|hostname|fsinfo|ifaddr|users|timezone|vcpus|disks|load|help)
+    exec|run|cp|cat|commands|shutdown|reboot|wait|fsfreeze|freeze-run|snapshot|ping|info|osinfo|hostname|fsinfo|ifaddr|users|timezone|vcpus|disks|load|help)
         # Offer subcommand argument completions
         "_qga_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'exec run cp cat commands shutdown reboot fsfreeze freeze-run snapshot ping info osinfo hostname fsinfo ifaddr users timezone vcpus disks load help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'exec run cp cat commands shutdown reboot wait fsfreeze freeze-run snapshot ping info osinfo hostname fsinfo ifaddr users timezone vcpus disks load help' -- "${cur}"))
         ;;
     esac
 }
@@ -416,6 +416,33 @@ _qga_reboot() {
         ;;
     '--fallback')
         __qga_add_completions -W 'acpi'
+        return
+        ;;
+    esac
+}
+
+_qga_wait() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
         return
         ;;
     esac

@@ -3,6 +3,16 @@
 public protocol DomainResolver {
     /// Connects to the agent of the domain `name` (a name, UUID or id).
     func connect(toDomain name: String, options: CallOptions) throws(ClientError) -> any AgentConnection
+
+    /// A watch on the agent of the domain `name`, for waiting until it answers or goes away.
+    func watch(domain name: String, options: CallOptions) throws(ClientError) -> any AgentWatch
+}
+
+extension DomainResolver {
+    /// Polls the domain's agent on fresh connections (a resolver with events does better).
+    public func watch(domain name: String, options: CallOptions) throws(ClientError) -> any AgentWatch {
+        PollingWatch(label: name) { options throws(ClientError) in try connect(toDomain: name, options: options) }
+    }
 }
 
 /// Connects to the agent of `target`: a socket directly; a domain through `domains`, and
@@ -20,5 +30,23 @@ public func connect(to target: Target, options: CallOptions, domains: (any Domai
             throw ClientError(.unreachable, "\(name): libvirt domains cannot be reached here; give the agent's socket")
         }
         return try domains.connect(toDomain: name, options: options)
+    }
+}
+
+/// A watch on the agent of `target`, for waiting until it answers or goes away: a socket is
+/// polled (it may not exist yet); a domain is watched through `domains`.
+public func watch(_ target: Target, options: CallOptions, domains: (any DomainResolver)?)
+    throws(ClientError) -> any AgentWatch
+{
+    switch target {
+    case .unix(let path):
+        return PollingWatch(label: path) { options throws(ClientError) in try AgentSession(unixPath: path, options: options) }
+    case .vsock:
+        throw ClientError(.unreachable, "\(target): only unix sockets can be reached directly so far")
+    case .domain(let name):
+        guard let domains else {
+            throw ClientError(.unreachable, "\(name): libvirt domains cannot be reached here; give the agent's socket")
+        }
+        return try domains.watch(domain: name, options: options)
     }
 }

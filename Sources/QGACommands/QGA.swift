@@ -32,7 +32,7 @@ public struct QGA: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Exec.self, Run.self, Copy.self, Cat.self, Commands.self, Shutdown.self, Reboot.self, FSFreeze.self, FreezeRun.self, Snapshot.self,
+            Exec.self, Run.self, Copy.self, Cat.self, Commands.self, Shutdown.self, Reboot.self, Wait.self, FSFreeze.self, FreezeRun.self, Snapshot.self,
             Ping.self, Info.self, OSInfo.self, Hostname.self, FSInfo.self, IfAddr.self, Users.self, Timezone.self, VCPUs.self, Disks.self,
             Load.self,
         ])

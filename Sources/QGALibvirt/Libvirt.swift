@@ -147,8 +147,8 @@ private final class StallFlag: @unchecked Sendable {
 
 /// A connection to a libvirt daemon; closed when released. Every call on it, from the
 /// opening to the closing, waits at most `callSeconds` (or its own longer deadline): a
-/// libvirtd that stops answering (qga has no keepalive, since it runs no libvirt event loop)
-/// cannot hang qga.
+/// libvirtd that stops answering (qga has no keepalive: it runs libvirt's event loop only
+/// while waiting for events) cannot hang qga.
 public final class LibvirtConnection: @unchecked Sendable {
     let pointer: virConnectPtr
     public let uri: String
@@ -166,8 +166,19 @@ public final class LibvirtConnection: @unchecked Sendable {
     /// take unless the caller says otherwise.
     public static let defaultCallSeconds = 30.0
 
-    public init(uri: String, callSeconds: Double = LibvirtConnection.defaultCallSeconds) throws(ClientError) {
+    /// Whether this connection delivers domain events (see `init(uri:callSeconds:events:)`).
+    public let deliversEvents: Bool
+
+    /// Opens a connection. With `events`, libvirt's default event loop is registered first
+    /// (libvirt wires a connection to the loop only if it exists when the connection opens),
+    /// so that `AgentEvents` can wait on it; other commands leave it out.
+    public init(uri: String, callSeconds: Double = LibvirtConnection.defaultCallSeconds, events: Bool = false)
+        throws(ClientError)
+    {
         LibvirtConnection.silenceDefaultErrorPrinter
+        if events && !LibvirtConnection.eventLoopRegistered {
+            throw lastError("virEventRegisterDefaultImpl")
+        }
         // A remote URI (qemu+ssh://) can stall on the network: bounded like everything else.
         let opened = try withDeadline(seconds: callSeconds, "connecting to \(uri)") {
             () -> Result<PointerBox, ClientError> in
@@ -180,7 +191,11 @@ public final class LibvirtConnection: @unchecked Sendable {
         self.pointer = opened.pointer
         self.uri = uri
         self.callSeconds = callSeconds
+        deliversEvents = events
     }
+
+    /// libvirt's default event loop, registered once per process, on first need.
+    private static let eventLoopRegistered: Bool = virEventRegisterDefaultImpl() == 0
 
     deinit {
         // Closing talks to the daemon too. After a stall it may never return, so the

@@ -104,19 +104,6 @@ public final class LibvirtDomain: @unchecked Sendable {
         }
     }
 
-    /// Whether the agent answers right now, asked in a way that does not taint the domain
-    /// (`virDomainGetTime` goes through the agent).
-    public func agentAnswers(deadlineSeconds: Double) -> Bool {
-        let ok = try? connection.call("agent probe", seconds: deadlineSeconds) { [self] in
-            var seconds: Int64 = 0
-            var nanoseconds: UInt32 = 0
-            let ok = virDomainGetTime(pointer, &seconds, &nanoseconds, 0) == 0
-            virResetLastError()
-            return .success(ok)
-        }
-        return ok ?? false
-    }
-
     /// Snapshot flags qga uses.
     public struct SnapshotOptions: Sendable {
         public var quiesce = true

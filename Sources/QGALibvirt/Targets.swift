@@ -7,6 +7,17 @@ public struct ResolvedDomain {
     public let channel: AgentChannel
     /// Through libvirt for its own channel; directly at the socket otherwise.
     public let agent: any AgentConnection
+
+    /// A watch on the agent: libvirt's agent-lifecycle events for the channel libvirt owns
+    /// (the domain must come from `resolve(domain:options:events: true)`), polling for a
+    /// socket. Make it before asking for a reboot, so that no event is missed.
+    public func watch() throws(ClientError) -> any AgentWatch {
+        if channel.isLibvirtManaged { return try AgentEvents(domain: domain) }
+        guard channel.type == "unix", let path = channel.path else {
+            throw ClientError(.unreachable, "\(domain.name): channel \(channel.name) is not a unix socket qga can reach")
+        }
+        return PollingWatch(label: path) { options throws(ClientError) in try AgentSession(unixPath: path, options: options) }
+    }
 }
 
 /// How `-c/--connect` and `--channel` shape the resolution of a target.
@@ -36,17 +47,24 @@ public struct LibvirtResolver: DomainResolver {
         try resolve(domain: name, options: options).agent
     }
 
-    /// Looks the domain up (name, UUID or id) on the chosen libvirt URI.
-    public func domain(_ name: String, options: CallOptions) throws(ClientError) -> LibvirtDomain {
+    /// Looks the domain up (name, UUID or id) on the chosen libvirt URI; with `events`, on a
+    /// connection that delivers domain events (for `ResolvedDomain.watch`).
+    public func domain(_ name: String, options: CallOptions, events: Bool = false) throws(ClientError) -> LibvirtDomain {
         let uri = libvirt.uri ?? LibvirtConnection.defaultURI(environment: environment)
-        return try LibvirtConnection(uri: uri, callSeconds: options.libvirtSeconds).domain(name)
+        return try LibvirtConnection(uri: uri, callSeconds: options.libvirtSeconds, events: events).domain(name)
+    }
+
+    /// Waits on libvirt's agent events for the channel libvirt owns; polls another channel's
+    /// socket. An unknown domain, or one without an agent channel, fails at once.
+    public func watch(domain name: String, options: CallOptions) throws(ClientError) -> any AgentWatch {
+        try resolve(domain: name, options: options, events: true).watch()
     }
 
     /// Finds the domain and its agent: through libvirt when libvirt owns the agent channel
     /// (`org.qemu.guest_agent.0`), or directly through the socket the domain XML names for
-    /// another agent channel.
-    public func resolve(domain name: String, options: CallOptions) throws(ClientError) -> ResolvedDomain {
-        let domain = try domain(name, options: options)
+    /// another agent channel. With `events`, `watch()` can wait on libvirt's events.
+    public func resolve(domain name: String, options: CallOptions, events: Bool = false) throws(ClientError) -> ResolvedDomain {
+        let domain = try domain(name, options: options, events: events)
         let channels = AgentChannel.all(inDomainXML: try domain.xml())
         let chosen: AgentChannel
         if let wanted = libvirt.channel {

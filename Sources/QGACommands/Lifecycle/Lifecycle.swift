@@ -1,7 +1,6 @@
 import ArgumentParser
 import QGAClient
 import QGALibvirt
-import Glibc
 import QGASystem
 
 extension ShutdownMode: ExpressibleByArgument {}
@@ -30,24 +29,39 @@ struct LifecycleTarget {
     let target: Target
     let agent: any AgentConnection
     let domain: ResolvedDomain?
+    /// Watches the agent go down and come back; made before the request, so that libvirt's
+    /// events about it cannot be missed.
+    let watch: (any AgentWatch)?
 
-    init(target: Target, agent: any AgentConnection, domain: ResolvedDomain?) {
+    init(target: Target, agent: any AgentConnection, domain: ResolvedDomain?, watch: (any AgentWatch)? = nil) {
         self.target = target
         self.agent = agent
         self.domain = domain
+        self.watch = watch
     }
 
     /// Connects to the target's agent; for a domain, through the same lookup that finds it.
-    init(_ target: Target, options: AgentOptions) throws(ClientError) {
+    /// With `watching`, also starts watching the agent (on libvirt's events for a domain).
+    init(_ target: Target, options: AgentOptions, watching: Bool) throws(ClientError) {
         self.target = target
         if case .domain(let name) = target {
-            let resolved = try options.libvirt.resolve(domain: name, options: options.callOptions)
+            let resolved = try options.libvirt.resolve(domain: name, options: options.callOptions, events: watching)
             agent = resolved.agent
             domain = resolved
+            watch = watching ? try resolved.watch() : nil
         } else {
             agent = try options.connect(target)
             domain = nil
+            watch = watching ? try options.watch(target) : nil
         }
+    }
+}
+
+extension AgentOptions {
+    /// A watch on the target's agent: libvirt's events for a domain's own agent channel,
+    /// polling with backoff for a socket.
+    func watch(_ target: Target) throws(ClientError) -> any AgentWatch {
+        try QGAClient.watch(target, options: callOptions, domains: libvirt)
     }
 }
 
@@ -74,60 +88,38 @@ enum Lifecycle {
 
     /// Waits until the guest has gone down: the domain is shut off, or, without libvirt,
     /// the agent no longer answers.
-    static func waitUntilDown(_ target: LifecycleTarget, agent: AgentOptions, seconds: Double) throws(ClientError) {
+    static func waitUntilDown(_ target: LifecycleTarget, seconds: Double, options: CallOptions) throws(ClientError) {
         let deadline = Deadline.after(seconds: seconds)
-        while !deadline.hasPassed {
-            if let domain = target.domain?.domain {
+        if let domain = target.domain?.domain {
+            while !deadline.hasPassed {
                 if try domain.state() == .shutOff { return }
-            } else if !answers(target.target, agent: agent) {
-                return
+                WaitClock.system.pause(min(.milliseconds(250), deadline.remaining))
             }
-            sleep(0.25)
+            throw ClientError(.notResponding, "\(target.agent.label): the guest did not shut down within \(Int(seconds)) s")
         }
-        throw ClientError(.notResponding, "\(target.agent.label): the guest did not shut down within \(Int(seconds)) s")
+        guard let watch = target.watch else { return }
+        // A socket's agent may serve one client at a time: let it serve the watch.
+        target.agent.cancel()
+        try watch.untilGone(by: deadline, options: options)
     }
 
-    /// Waits until the guest has gone down and its agent answers again.
-    static func waitUntilRebooted(_ target: LifecycleTarget, agent: AgentOptions, seconds: Double) throws(ClientError) {
+    /// Waits until the guest has gone down and its agent answers again (`target.watch`).
+    static func waitUntilRebooted(_ target: LifecycleTarget, seconds: Double, options: CallOptions) throws(ClientError) {
+        guard let watch = target.watch else { return }
+        target.agent.cancel()
+        try waiting(seconds) { deadline throws(ClientError) in
+            try watch.untilGone(by: deadline, options: options)
+            try watch.untilAnswering(by: deadline, options: options)
+        }
+    }
+
+    /// Runs a wait of `seconds`; a failure at its deadline says how long it waited.
+    static func waiting(_ seconds: Double, _ body: (Deadline) throws(ClientError) -> Void) throws(ClientError) {
         let deadline = Deadline.after(seconds: seconds)
-        var wentDown = false
-        while !deadline.hasPassed {
-            let up = isUp(target, agent: agent)
-            if !up {
-                wentDown = true
-            } else if wentDown {
-                return
-            }
-            if let domain = target.domain?.domain, try domain.state() == .shutOff {
-                throw ClientError(.unreachable, "\(target.agent.label): the domain shut off instead of rebooting")
-            }
-            sleep(wentDown ? 0.5 : 0.2)
+        do {
+            try body(deadline)
+        } catch where error.isTransient && deadline.hasPassed {
+            throw ClientError(error.code, "\(error.message) (waited \(WaitTime(seconds: seconds)) s)", cause: error)
         }
-        let what = wentDown ? "its agent did not come back" : "the guest did not go down"
-        throw ClientError(.notResponding, "\(target.agent.label): \(what) within \(Int(seconds)) s")
-    }
-
-    /// Whether the agent is there: for a libvirt-managed channel, libvirt sees the guest
-    /// open its port and the agent answers; otherwise a sync succeeds on a new connection.
-    private static func isUp(_ target: LifecycleTarget, agent: AgentOptions) -> Bool {
-        if let resolved = target.domain, resolved.channel.isLibvirtManaged {
-            let state = (try? resolved.domain.xml()).flatMap { xml in
-                AgentChannel.all(inDomainXML: xml).first(where: \.isLibvirtManaged)?.state
-            }
-            return state == "connected" && resolved.domain.agentAnswers(deadlineSeconds: 3)
-        }
-        return answers(target.target, agent: agent)
-    }
-
-    /// Whether a fresh connection to the target's agent syncs and answers guest-ping.
-    private static func answers(_ target: Target, agent: AgentOptions) -> Bool {
-        var options = agent.callOptions
-        options.syncTimeout = .seconds(1)
-        options.timeout = .seconds(2)
-        return (try? agent.connect(target).call("guest-ping", options: options)) != nil
-    }
-
-    private static func sleep(_ seconds: Double) {
-        usleep(UInt32(seconds * 1_000_000))
     }
 }

@@ -8,7 +8,8 @@ struct Reboot: ParsableCommand {
         discussion: """
             libvirt domains go through virDomainReboot in agent mode; sockets get \
             guest-shutdown with mode reboot. With --wait, returns once the guest has gone \
-            down and its agent answers again.
+            down and its agent answers again, watched as qga wait watches it (libvirt's \
+            agent events for a domain).
             """)
 
     @OptionGroup(title: "Agent options") var agent: AgentOptions
@@ -27,10 +28,10 @@ struct Reboot: ParsableCommand {
     }
 
     func run() throws {
-        let lifecycle = try LifecycleTarget(target, options: agent)
+        let lifecycle = try LifecycleTarget(target, options: agent, watching: wait != nil)
         try Lifecycle.request(.reboot, lifecycle, fallback: fallback.fallback, options: agent.callOptions)
         if let wait {
-            try Lifecycle.waitUntilRebooted(lifecycle, agent: agent, seconds: wait.seconds ?? 300)
+            try Lifecycle.waitUntilRebooted(lifecycle, seconds: wait.seconds ?? 300, options: agent.callOptions)
         }
     }
 }

@@ -32,13 +32,15 @@ struct Shutdown: ParsableCommand {
     }
 
     func run() throws {
-        let lifecycle = try LifecycleTarget(target, options: agent)
+        // A domain going down is watched through its state; anything else through its agent.
+        let watching = wait != nil && (mode == .reboot || !target.isDomain)
+        let lifecycle = try LifecycleTarget(target, options: agent, watching: watching)
         try Lifecycle.request(mode, lifecycle, fallback: fallback.fallback, options: agent.callOptions)
         guard let wait else { return }
         if mode == .reboot {
-            try Lifecycle.waitUntilRebooted(lifecycle, agent: agent, seconds: wait.seconds ?? 300)
+            try Lifecycle.waitUntilRebooted(lifecycle, seconds: wait.seconds ?? 300, options: agent.callOptions)
         } else {
-            try Lifecycle.waitUntilDown(lifecycle, agent: agent, seconds: wait.seconds ?? 120)
+            try Lifecycle.waitUntilDown(lifecycle, seconds: wait.seconds ?? 120, options: agent.callOptions)
         }
     }
 }
