@@ -39,7 +39,8 @@ struct KeyInput: ParsableArguments {
 
     /// The keys in a file's text: each line trimmed, blank lines and comments skipped.
     static func lines(_ text: String) -> [String] {
-        text.split(separator: "\n", omittingEmptySubsequences: true).compactMap { line in
+        // Character.isNewline: "\r\n" is one Character, which a split on "\n" would not cut.
+        text.split(whereSeparator: \.isNewline).compactMap { line in
             let key = line.trimmingPrefix(while: { $0 == " " || $0 == "\t" })
             let trimmed = String(key.reversed().trimmingPrefix(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
             return trimmed.isEmpty || trimmed.hasPrefix("#") ? nil : trimmed

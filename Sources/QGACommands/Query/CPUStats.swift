@@ -20,14 +20,15 @@ struct CPUStats: Query {
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
         let entries = try elements(value, label: label)
-        // The union has one branch so far; a CPU of another type shows its type only.
+        // The union has one branch so far; a CPU of another type shows its number only
+        // (--json has what the agent sent).
         let shown = Self.states.filter { state in entries.contains { $0[state] != nil } }
         var rows: [[String]] = []
         for entry in entries {
             guard let type = entry["type"]?.string, let cpu = entry["cpu"]?.number?.description,
                 let counters = Human.counters(entry, shown)
             else { throw Self.unexpected(value, label: label) }
-            rows.append([cpu] + (type == "linux" ? counters : ["(\(type))"]))
+            rows.append([cpu] + (type == "linux" ? counters : []))
         }
         return Table.lines(header: ["CPU"] + shown.map { $0.uppercased() }, rows: rows, rightAligned: Set(0...shown.count))
     }

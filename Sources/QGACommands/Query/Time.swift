@@ -221,10 +221,15 @@ enum ClockTime {
             index + offset < bytes.count && (0x30...0x39).contains(bytes[index + offset])
         }
 
-        /// Exactly `exactDigits` digits.
+        /// Exactly `exactDigits` digits (a digit after them is the next field's).
         mutating func number(exactDigits: Int) -> Int64? {
             guard (0..<exactDigits).allSatisfy(isDigit) else { return nil }
-            return number(maxDigits: exactDigits)
+            var value: Int64 = 0
+            for _ in 0..<exactDigits {
+                value = value * 10 + Int64(bytes[index] - 0x30)
+                index += 1
+            }
+            return value
         }
 
         /// One to `maxDigits` digits, and no digit after them.
