@@ -193,6 +193,32 @@ private let runsAsRoot = getuid() == 0
         #expect(none.recorded.isEmpty)
     }
 
+    /// On a terminal: asked twice with echo off (the typed password never comes back from
+    /// the terminal), and the terminal's echo is back afterwards, also after a mismatch
+    /// and after ^C (exit 130, nothing sent).
+    @Test func passwdOnATerminal() throws {
+        let password = "typed-Secret-42"
+        let agent = try RecordingAgent(["guest-set-user-password": #"{"return": {}}"#])
+        let typed = try PseudoTerminal.session(["passwd", agent.socketPath, "alice"], answers: [
+            ("New password for alice: ", password + "\n"), ("Retype it: ", password + "\n"),
+        ])
+        #expect(typed.status == 0, "\(typed)")
+        #expect(!typed.transcript.contains(password), "\(typed.transcript)")
+        #expect(typed.echoRestored)
+        #expect(agent.recorded.first?["arguments"]?["password"] == .string(Base64.encode(Array(password.utf8))))
+
+        let mismatch = try PseudoTerminal.session(["passwd", agent.socketPath, "alice"], answers: [
+            ("New password for alice: ", "one\n"), ("Retype it: ", "two\n"),
+        ])
+        #expect(mismatch.status == 64 && mismatch.transcript.contains("the two entries differ"), "\(mismatch)")
+        #expect(mismatch.echoRestored)
+
+        let interrupted = try PseudoTerminal.session(["passwd", agent.socketPath, "alice"], answers: [("New password for alice: ", "half\u{03}")])
+        #expect(interrupted.status == 130, "\(interrupted)")
+        #expect(interrupted.echoRestored)
+        #expect(agent.recorded.count == 1, "nothing sent after the first session")
+    }
+
     @Test func fstrimTableAndMinimum() throws {
         let agent = try RecordingAgent([
             "guest-fstrim": #"{"return": {"paths": [{"path": "/", "trimmed": 1073741824}, {"path": "/boot\u001b[2J", "error": "Operation not supported"}]}}"#,
@@ -221,5 +247,56 @@ private let runsAsRoot = getuid() == 0
         let result = try qga(["stats", "cpu", agent.socketPath])
         #expect(result.status == 1 && result.stdout.isEmpty, "\(result)")
         #expect(result.stderr == "qga: \(agent.socketPath): the agent has no guest-get-cpustats (added in QEMU 7.1); it is version 6.2.0\n")
+    }
+}
+
+/// Runs qga with a new pseudo-terminal as its controlling terminal, stdin, stdout and
+/// stderr, answering each prompt as it appears.
+private enum PseudoTerminal {
+    struct Session: CustomStringConvertible {
+        var status: Int32
+        /// Everything qga wrote to the terminal, and what the terminal echoed.
+        var transcript: String
+        /// Whether the terminal echoes again once qga has exited.
+        var echoRestored: Bool
+        var description: String { "status \(status): \(transcript)" }
+    }
+
+    static func session(_ arguments: [String], answers: [(prompt: String, reply: String)]) throws -> Session {
+        // posix_openpt and friends are not in Swift's Glibc module: /dev/ptmx and its ioctls.
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        try #require(master >= 0)
+        defer { close(master) }
+        var unlock: Int32 = 0
+        var number: UInt32 = 0
+        // TIOCSPTLCK and TIOCGPTN, as the generic ioctl encoding (x86, arm) makes them.
+        let lockRequest: UInt = 0x4004_5431
+        let numberRequest: UInt = 0x8004_5430
+        #expect(ioctl(master, lockRequest, &unlock) == 0 && ioctl(master, numberRequest, &number) == 0)
+        let slave = "/dev/pts/\(number)"
+        let transcript = Mutex<[UInt8]>([])
+        let reader = Thread {
+            var pending = answers[...]
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(master, &chunk, chunk.count)
+                if n <= 0 { return }  // EIO: every slave end is closed
+                let text = transcript.withLock { all in
+                    all += chunk[..<n]
+                    return String(decoding: all, as: UTF8.self)
+                }
+                if let next = pending.first, text.hasSuffix(next.prompt) {
+                    pending.removeFirst()
+                    _ = next.reply.utf8CString.withUnsafeBufferPointer { write(master, $0.baseAddress, $0.count - 1) }
+                }
+            }
+        }
+        reader.start()
+        // setsid: a new session, in which opening the terminal makes it the controlling one.
+        let script = #"tty=$1; shift; exec "$@" <>"$tty" >&0 2>&0"#
+        let result = try run("/usr/bin/setsid", ["-w", "/bin/sh", "-c", script, "sh", slave, try Binaries.path("qga")] + arguments)
+        var attributes = termios()
+        let echo = tcgetattr(master, &attributes) == 0 && attributes.c_lflag & tcflag_t(ECHO) != 0
+        return Session(status: result.status, transcript: String(decoding: transcript.withLock { $0 }, as: UTF8.self), echoRestored: echo)
     }
 }
