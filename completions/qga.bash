@@ -173,13 +173,13 @@ _qga() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    exec|run|cp|cat|commands|shutdown|reboot|wait|fsfreeze|freeze-run|snapshot|ping|info|osinfo|hostname|fsinfo|ifaddr|users|timezone|vcpus|disks|load|help)
+    exec|run|cp|cat|commands|shutdown|reboot|wait|fsfreeze|freeze-run|snapshot|ping|info|osinfo|hostname|fsinfo|ifaddr|users|timezone|vcpus|disks|load|time|stats|fstrim|suspend|passwd|ssh-keys|help)
         # Offer subcommand argument completions
         "_qga_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'exec run cp cat commands shutdown reboot wait fsfreeze freeze-run snapshot ping info osinfo hostname fsinfo ifaddr users timezone vcpus disks load help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'exec run cp cat commands shutdown reboot wait fsfreeze freeze-run snapshot ping info osinfo hostname fsinfo ifaddr users timezone vcpus disks load time stats fstrim suspend passwd ssh-keys help' -- "${cur}"))
         ;;
     esac
 }
@@ -885,6 +885,351 @@ _qga_load() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_time() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --sync --from-rtc --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color --set)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '--set')
+        return
+        ;;
+    esac
+}
+
+_qga_stats() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __qga_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    cpu|disk)
+        # Offer subcommand argument completions
+        "_qga_stats_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'cpu disk' -- "${cur}"))
+        ;;
+    esac
+}
+
+_qga_stats_cpu() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_stats_disk() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_fstrim() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color --minimum)
+    __qga_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '--minimum')
+        return
+        ;;
+    esac
+}
+
+_qga_suspend() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __qga_add_completions -W 'ram'$'\n''disk'$'\n''hybrid'
+        return
+        ;;
+    esac
+}
+
+_qga_passwd() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --crypted --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_ssh-keys() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __qga_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list|add|remove)
+        # Offer subcommand argument completions
+        "_qga_ssh-keys_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list add remove' -- "${cur}"))
+        ;;
+    esac
+}
+
+_qga_ssh-keys_list() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    __qga_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    esac
+}
+
+_qga_ssh-keys_add() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --reset --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color -f --file)
+    __qga_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-f'|'--file')
+        return
+        ;;
+    esac
+}
+
+_qga_ssh-keys_remove() {
+    repeating_flags=()
+    non_repeating_flags=(--compact --raw --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color -f --file)
+    __qga_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--connect')
+        return
+        ;;
+    '--channel')
+        return
+        ;;
+    '--sync-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--max-reply-size')
+        return
+        ;;
+    '--color')
+        __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-f'|'--file')
         return
         ;;
     esac

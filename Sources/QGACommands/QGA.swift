@@ -34,7 +34,7 @@ public struct QGA: ParsableCommand {
         subcommands: [
             Exec.self, Run.self, Copy.self, Cat.self, Commands.self, Shutdown.self, Reboot.self, Wait.self, FSFreeze.self, FreezeRun.self, Snapshot.self,
             Ping.self, Info.self, OSInfo.self, Hostname.self, FSInfo.self, IfAddr.self, Users.self, Timezone.self, VCPUs.self, Disks.self,
-            Load.self,
+            Load.self, Time.self, Stats.self, FSTrim.self, Suspend.self, Passwd.self, SSHKeys.self,
         ])
 
     public init() {}

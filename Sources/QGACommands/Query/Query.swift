@@ -24,6 +24,10 @@ protocol Query: ParsableCommand {
     /// The agent command's arguments, worked out once before any agent is reached (a
     /// password read from the terminal, a time parsed from the command line); nil for none.
     func agentArguments() throws -> JSONObject?
+    /// This query's value from one agent, given `agentArguments()`: by default the value of
+    /// `agentCommand`. A query that picks its command per invocation (suspend's mode) or
+    /// needs more than one request (set the clock, then read it) provides its own.
+    func value(on connection: any AgentConnection, arguments: JSONObject?, options: CallOptions) throws -> JSONValue
     /// The human view of the agent's value; a value of the wrong shape is the guest
     /// breaking the protocol (`Query.unexpected`).
     func human(_ value: JSONValue, label: String) throws(ClientError) -> [String]
@@ -32,10 +36,14 @@ protocol Query: ParsableCommand {
 extension Query {
     func agentArguments() throws -> JSONObject? { nil }
 
+    func value(on connection: any AgentConnection, arguments: JSONObject?, options: CallOptions) throws -> JSONValue {
+        try Self.query(Self.agentCommand.name, arguments: arguments, on: connection, options: options)
+    }
+
     func run() throws {
         let arguments = try agentArguments()
         let connection = try options.agent.connect(options.target)
-        let value = try Self.query(Self.agentCommand.name, arguments: arguments, on: connection, options: options.agent.callOptions)
+        let value = try value(on: connection, arguments: arguments, options: options.agent.callOptions)
         if options.json {
             try Console.print(value, with: options.output.printer)
         } else {
@@ -56,7 +64,11 @@ extension Query {
             else { throw error }
             throw missing
         }
-        guard let value else { throw unexpected(command, nil, label: connection.label) }
+        guard let value else {
+            // Silence is how a command without a success reply (guest-suspend-*) succeeds.
+            if Catalogue.info(command)?.successResponse == false { return .object([:]) }
+            throw unexpected(command, nil, label: connection.label)
+        }
         return value
     }
 

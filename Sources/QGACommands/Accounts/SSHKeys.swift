@@ -1,0 +1,128 @@
+import ArgumentParser
+import QGAClient
+import QGAProtocol
+
+/// `qga ssh-keys list|add|remove TARGET USER [KEY...]`: a guest user's authorized_keys.
+struct SSHKeys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ssh-keys",
+        abstract: "List, add or remove a guest user's authorized SSH keys.",
+        discussion: """
+            The agent edits ~USER/.ssh/authorized_keys in the guest. Keys are given as \
+            arguments or, with -f FILE (- for stdin), one per line; blank lines and lines \
+            starting with # are skipped, as in authorized_keys itself.
+            """,
+        subcommands: [SSHKeysList.self, SSHKeysAdd.self, SSHKeysRemove.self])
+}
+
+/// The keys of `add` and `remove`: arguments, and the lines of a file or stdin.
+struct KeyInput: ParsableArguments {
+    @Argument(help: "Public keys, each a whole authorized_keys line ('ssh-ed25519 AAAA... comment').")
+    var keys: [String] = []
+
+    @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("Read keys from FILE, one per line (- for stdin).", valueName: "file"))
+    var file: String?
+
+    /// The most a key file may hold: far more than any authorized_keys.
+    static let maxFileSize = 1 << 20
+
+    /// Every key: the arguments, then the file's.
+    func all() throws -> [String] {
+        guard let file else { return keys }
+        let source = try HostSource(path: file == "-" ? nil : file)
+        let bytes = try source.read(Self.maxFileSize + 1)
+        guard bytes.count <= Self.maxFileSize else {
+            throw CommandFailure(code: ExitCodes.usage, message: "\(file == "-" ? "stdin" : file) holds more than 1 MiB; that is not a key file")
+        }
+        return keys + Self.lines(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// The keys in a file's text: each line trimmed, blank lines and comments skipped.
+    static func lines(_ text: String) -> [String] {
+        // Character.isNewline: "\r\n" is one Character, which a split on "\n" would not cut.
+        text.split(whereSeparator: \.isNewline).compactMap { line in
+            let key = line.trimmingPrefix(while: { $0 == " " || $0 == "\t" })
+            let trimmed = String(key.reversed().trimmingPrefix(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
+            return trimmed.isEmpty || trimmed.hasPrefix("#") ? nil : trimmed
+        }
+    }
+}
+
+/// `qga ssh-keys list TARGET USER`
+struct SSHKeysList: Query {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "Print a guest user's authorized keys, one per line.")
+    static let agentCommand = Catalogue.Commands.guestSshGetAuthorizedKeys
+
+    @OptionGroup var options: QueryOptions
+    @Argument(help: "The guest user.") var user: String
+
+    func agentArguments() throws -> JSONObject? { ["username": .string(user)] }
+
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+        guard let keys = value["keys"]?.array else { throw Self.unexpected(value, label: label) }
+        var lines: [String] = []
+        for key in keys {
+            guard let text = key.string else { throw Self.unexpected(value, label: label) }
+            // Console.line escapes each: a key with a line break stays one line.
+            lines.append(text)
+        }
+        return lines
+    }
+}
+
+/// `qga ssh-keys add TARGET USER [KEY...] [-f FILE] [--reset]`
+struct SSHKeysAdd: Query {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add keys to a guest user's authorized keys.",
+        discussion: "Keys already there are kept once. With --reset the file holds exactly the keys given (none: an empty file). Prints nothing on success.")
+    static let agentCommand = Catalogue.Commands.guestSshAddAuthorizedKeys
+
+    @OptionGroup var options: QueryOptions
+    @Argument(help: "The guest user.") var user: String
+    @OptionGroup var input: KeyInput
+    @Flag(help: "Replace every key the user has with the keys given.") var reset = false
+
+    func validate() throws {
+        guard reset || !input.keys.isEmpty || input.file != nil else {
+            throw ValidationError("give at least one KEY or -f FILE (or --reset to remove every key)")
+        }
+    }
+
+    func agentArguments() throws -> JSONObject? {
+        let keys = try input.all()
+        guard reset || !keys.isEmpty else { throw CommandFailure(code: ExitCodes.usage, message: "no keys were given; nothing was changed") }
+        var arguments: JSONObject = ["username": .string(user), "keys": .array(keys.map { .string($0) })]
+        if reset { arguments.append(key: "reset", value: .bool(true)) }
+        return arguments
+    }
+
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] { [] }
+}
+
+/// `qga ssh-keys remove TARGET USER [KEY...] [-f FILE]`
+struct SSHKeysRemove: Query {
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Remove keys from a guest user's authorized keys.",
+        discussion: "Keys not there are ignored. Prints nothing on success.")
+    static let agentCommand = Catalogue.Commands.guestSshRemoveAuthorizedKeys
+
+    @OptionGroup var options: QueryOptions
+    @Argument(help: "The guest user.") var user: String
+    @OptionGroup var input: KeyInput
+
+    func validate() throws {
+        guard !input.keys.isEmpty || input.file != nil else { throw ValidationError("give at least one KEY or -f FILE") }
+    }
+
+    func agentArguments() throws -> JSONObject? {
+        let keys = try input.all()
+        guard !keys.isEmpty else { throw CommandFailure(code: ExitCodes.usage, message: "no keys were given; nothing was changed") }
+        return ["username": .string(user), "keys": .array(keys.map { .string($0) })]
+    }
+
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] { [] }
+}
