@@ -166,12 +166,14 @@ public final class LibvirtConnection: @unchecked Sendable {
     /// take unless the caller says otherwise.
     public static let defaultCallSeconds = 30.0
 
-    public init(uri: String, callSeconds: Double = LibvirtConnection.defaultCallSeconds) throws(ClientError) {
+    /// Opens a connection to `uri`; `readOnly` for listings that must not prompt for
+    /// authorisation (shell completion).
+    public init(uri: String, callSeconds: Double = LibvirtConnection.defaultCallSeconds, readOnly: Bool = false) throws(ClientError) {
         LibvirtConnection.silenceDefaultErrorPrinter
         // A remote URI (qemu+ssh://) can stall on the network: bounded like everything else.
         let opened = try withDeadline(seconds: callSeconds, "connecting to \(uri)") {
             () -> Result<PointerBox, ClientError> in
-            guard let pointer = virConnectOpen(uri) else {
+            guard let pointer = readOnly ? virConnectOpenReadOnly(uri) : virConnectOpen(uri) else {
                 let error = lastError("virConnectOpen")
                 return .failure(ClientError(.unreachable, "cannot connect to libvirt at \(uri): \(error.message)", cause: error.cause))
             }
