@@ -39,6 +39,7 @@ struct HumanView: Sendable, Equatable, ExpressibleByArrayLiteral {
     /// view has columns (their headers merged by name, in order of appearance), else each
     /// target's lines as `TARGET: line`.
     static func combine(_ views: [(label: String, view: HumanView)]) -> [String] {
+        guard !views.isEmpty else { return [] }
         let tables = views.compactMap { $0.view.columns }
         guard tables.count == views.count else {
             return views.flatMap { label, view in view.lines.map { "\(label): \($0)" } }
