@@ -187,3 +187,112 @@ final class Gate: @unchecked Sendable {
         condition.unlock()
     }
 }
+
+/// `--all` and several `-c` through libvirt's own test driver (`test:///FILE`, in-process,
+/// no daemon): its domains run from the start, and those whose agent channel is a unix
+/// socket other than org.qemu.guest_agent.0 are reached directly at qgad agents.
+@Suite struct FanOutLibvirtTests {
+    /// A test-driver node with a domain per agent (named `vm-0`, `vm-1`, ...) and one
+    /// without an agent channel (`vm-none`); returns its URI.
+    static func node(_ agents: [AgentProcess], in directory: TemporaryDirectory) throws -> String {
+        func domain(_ name: String, _ devices: String) -> String {
+            "<domain type='test'><name>\(name)</name><memory>65536</memory><os><type>hvm</type></os><devices>\(devices)</devices></domain>"
+        }
+        var xml = "<node>"
+        for (index, agent) in agents.enumerated() {
+            xml += domain(
+                "vm-\(index)",
+                "<channel type='unix'><source mode='bind' path='\(agent.socketPath)'/><target type='virtio' name='org.qemu.guest_agent.1'/></channel>")
+        }
+        xml += domain("vm-none", "") + "</node>"
+        let path = directory.path + "/node.xml"
+        try xml.write(toFile: path, atomically: true, encoding: .utf8)
+        return "test://" + path
+    }
+
+    @Test func allIsEveryRunningDomainInNameOrder() throws {
+        let agents = try (0..<3).map { _ in try AgentProcess(.qgad) }
+        let directory = try TemporaryDirectory("fanout-node")
+        defer { directory.remove() }
+        let uri = try Self.node(agents, in: directory)
+
+        let json = try Binaries.qga(["hostname", "--all", "-c", uri, "--json"])
+        #expect(json.status == 2, "\(json)")
+        #expect(json.stderr == "qga: 1 of 4 targets failed\n")
+        let lines = json.stdout.split(separator: 0x0A).compactMap { try? JSONParser.parse(Array($0)) }
+        #expect(lines.map { $0["target"]?.string } == ["vm-0", "vm-1", "vm-2", "vm-none"])
+        #expect(lines.prefix(3).allSatisfy { $0["return"]?["host-name"]?.string != nil })
+        #expect(lines.last?["error"]?["exit"]?.number?.int == 2)
+        #expect(lines.last?["error"]?["desc"]?.string?.contains("not configured") == true)
+
+        let human = try Binaries.qga(["ping", "--all", "-c", uri])
+        #expect(human.stdoutText == "TARGET  PING\nvm-0    ok\nvm-1    ok\nvm-2    ok\n", "\(human)")
+        #expect(human.stderr.hasPrefix("qga: vm-none: QEMU guest agent is not configured"), "\(human)")
+
+        let run = try Binaries.qga(["run", "--all", "-c", uri, "--", "echo", "hi"])
+        #expect(run.status == 255, "\(run)")
+        #expect(run.stdoutText == "vm-0: hi\nvm-1: hi\nvm-2: hi\n")
+    }
+
+    @Test func severalConnectionsServeEachDomainFromTheFirstThatHasIt() throws {
+        let agents = try (0..<2).map { _ in try AgentProcess(.qgad) }
+        let directory = try TemporaryDirectory("fanout-node")
+        defer { directory.remove() }
+        let uri = try Self.node(agents, in: directory)
+        // test:///default has one domain, "test", and none of ours.
+        let result = try Binaries.qga(["ping", "vm-1", "vm-0", "nowhere", "-c", "test:///default", "-c", uri, "--json"])
+        #expect(result.status == 2, "\(result)")
+        let lines = result.stdout.split(separator: 0x0A).compactMap { try? JSONParser.parse(Array($0)) }
+        #expect(lines.map { $0["target"]?.string } == ["vm-1", "vm-0", "nowhere"])
+        #expect(lines.prefix(2).allSatisfy { $0["connect"]?.string == uri && $0["return"] == .object([:]) })
+        #expect(lines.last?["error"]?["desc"]?.string == "domain 'nowhere' not found on test:///default, \(uri)")
+
+        let all = try Binaries.qga(["ping", "--all", "-c", "test:///default", "-c", uri])
+        #expect(all.status == 2, "\(all)")
+        #expect(all.stdoutText.contains("vm-0 (\(uri))  ok"), "\(all)")
+        #expect(all.stderr.contains("qga: test (test:///default): QEMU guest agent is not configured"), "\(all)")
+        #expect(all.stderr.hasSuffix("qga: 2 of 4 targets failed\n"), "\(all)")
+
+        // One target with several -c prints as one target always has.
+        let one = try Binaries.qga(["ping", "vm-0", "-c", "test:///default", "-c", uri])
+        #expect(one.status == 0 && one.stdoutText == "ok\n", "\(one)")
+    }
+
+    /// Completion lists the connection's domains (all defined ones), and nothing, quickly,
+    /// when libvirt cannot be reached.
+    @Test func completionListsDomainNames() throws {
+        let directory = try TemporaryDirectory("fanout-node")
+        defer { directory.remove() }
+        let uri = try Self.node([], in: directory)
+        let listed = try Binaries.qga(["---completion", "ping", "--", "positional@0", "2", "0", "qga", "ping"], environment: ["LIBVIRT_DEFAULT_URI": uri])
+        #expect(listed.status == 0, "\(listed)")
+        #expect(listed.stdoutText == "vm-none\n")
+        let named = try Binaries.qga(["---completion", "run", "--", "positional@0", "4", "0", "qga", "run", "-c", uri])
+        #expect(named.stdoutText == "vm-none\n", "\(named)")
+        let unreachable = try Binaries.qga(
+            ["---completion", "exec", "--", "positional@0", "2", "0", "qga", "exec"],
+            environment: ["LIBVIRT_DEFAULT_URI": "qemu+unix:///system?socket=" + directory.path + "/none"], timeout: 10)
+        #expect(unreachable.status == 0 && unreachable.stdout.isEmpty, "\(unreachable)")
+    }
+}
+
+/// Many targets of one libvirt URI share one connection (virConnect is thread-safe): the
+/// fake libvirtd sees one client, whatever the number of targets.
+@Suite struct FanOutConnectionTests {
+    @Test func oneConnectionPerURI() throws {
+        let agent = try AgentProcess(.qgad)
+        let xml = """
+            <domain type='kvm' id='1'><name>vm</name><devices>
+              <channel type='unix'><source mode='bind' path='\(agent.socketPath)'/><target type='virtio' name='org.qemu.guest_agent.1'/></channel>
+            </devices></domain>
+            """
+        let libvirtd = try FakeLibvirtd(xml: xml) { _, _ in false }
+        let result = try Binaries.qga(["ping", "-c", libvirtd.uri, "-j", "4"] + Array(repeating: "vm", count: 8), timeout: 60)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutText.split(separator: "\n").count == 9, "\(result)")
+        let connections = Set(libvirtd.calls.withLock { $0.map(\.connection) })
+        #expect(connections == [1], "\(connections)")
+        #expect(libvirtd.procedures(on: 1).count { $0 == FakeLibvirtd.Procedure.connectOpen } == 1)
+        #expect(libvirtd.procedures(on: 1).count { $0 == FakeLibvirtd.Procedure.domainLookupByName } == 8)
+    }
+}

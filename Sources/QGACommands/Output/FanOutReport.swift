@@ -71,13 +71,14 @@ struct FanOutReport {
         return status.code
     }
 
-    /// Writes a failure's lines for `target` on stderr; a message that already starts with
-    /// the target's name does not repeat it.
+    /// Writes a failure's lines for `target` on stderr as `qga: TARGET: message`; a message
+    /// that already starts with the target's name does not repeat it.
     func report(_ target: FanOutTarget, _ status: ExitStatus) {
         let lines = [FanOutReport.message(status) ?? "failed with exit status \(status.code)"]
             + status.notes.map { $0.hasPrefix("qga: ") ? String($0.dropFirst(5)) : $0 }
         for line in lines {
-            Console.error(line.hasPrefix(target.name + ": ") ? "qga: \(line)" : "qga: \(target.label): \(line)")
+            let own = line.hasPrefix(target.name + ": ") ? String(line.dropFirst(target.name.count + 2)) : line
+            Console.error("qga: \(target.label): \(own)")
         }
     }
 
