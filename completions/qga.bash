@@ -186,9 +186,9 @@ _qga() {
 
 _qga_exec() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --no-check --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color --args --describe)
+    non_repeating_flags=(--compact --raw --all --no-check --json --version -h --help)
+    repeating_options=(-c --connect -t --target)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs --args --describe)
     __qga_offer_flags_options -1
 
     # Offer option value completions
@@ -212,6 +212,13 @@ _qga_exec() {
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    '-t'|'--target')
+        __qga_add_completions -W "$(__qga_custom_complete ---completion exec -- --target "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
+        return
+        ;;
     '--args')
         return
         ;;
@@ -223,6 +230,10 @@ _qga_exec() {
 
     # Offer positional completions
     case "${positional_number}" in
+    1)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion exec -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
+        return
+        ;;
     2)
         __qga_add_completions -W "$(__qga_custom_complete ---completion exec -- positional@1 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
@@ -236,9 +247,9 @@ _qga_exec() {
 
 _qga_run() {
     repeating_flags=()
-    non_repeating_flags=(--shell --kill --version -h --help)
-    repeating_options=(-e)
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    non_repeating_flags=(--all --shell --kill --version -h --help)
+    repeating_options=(-c --connect -e)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size -j --jobs)
     __qga_offer_flags_options -1
 
     # Offer option value completions
@@ -258,7 +269,18 @@ _qga_run() {
     '--max-reply-size')
         return
         ;;
+    '-j'|'--jobs')
+        return
+        ;;
     '-e')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion run -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -267,8 +289,8 @@ _qga_run() {
 _qga_cp() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size)
     __qga_offer_flags_options 2
 
     # Offer option value completions
@@ -294,8 +316,8 @@ _qga_cp() {
 _qga_cat() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size)
     __qga_offer_flags_options 1
 
     # Offer option value completions
@@ -321,8 +343,8 @@ _qga_cat() {
 _qga_commands() {
     repeating_flags=()
     non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color)
     __qga_offer_flags_options 1
 
     # Offer option value completions
@@ -352,8 +374,8 @@ _qga_commands() {
 _qga_shutdown() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --mode --wait --fallback)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --mode --wait --fallback)
     __qga_offer_flags_options 1
 
     # Offer option value completions
@@ -390,8 +412,8 @@ _qga_shutdown() {
 _qga_reboot() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --wait --fallback)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --wait --fallback)
     __qga_offer_flags_options 1
 
     # Offer option value completions
@@ -424,8 +446,8 @@ _qga_reboot() {
 _qga_fsfreeze() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
-    repeating_options=(--mountpoint)
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    repeating_options=(-c --connect --mountpoint)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size)
     __qga_offer_flags_options 2
 
     # Offer option value completions
@@ -462,8 +484,8 @@ _qga_fsfreeze() {
 _qga_freeze-run() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=(--mountpoint)
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --max-frozen)
+    repeating_options=(-c --connect --mountpoint)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --max-frozen)
     __qga_offer_flags_options -1
 
     # Offer option value completions
@@ -495,8 +517,8 @@ _qga_freeze-run() {
 _qga_snapshot() {
     repeating_flags=()
     non_repeating_flags=(--disk-only --atomic --allow-unquiesced --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --name)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --name)
     __qga_offer_flags_options 1
 
     # Offer option value completions
@@ -524,10 +546,10 @@ _qga_snapshot() {
 
 _qga_ping() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -548,6 +570,17 @@ _qga_ping() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion ping -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -555,10 +588,10 @@ _qga_ping() {
 
 _qga_info() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -579,6 +612,17 @@ _qga_info() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion info -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -586,10 +630,10 @@ _qga_info() {
 
 _qga_osinfo() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -610,6 +654,17 @@ _qga_osinfo() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion osinfo -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -617,10 +672,10 @@ _qga_osinfo() {
 
 _qga_hostname() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -641,6 +696,17 @@ _qga_hostname() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion hostname -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -648,10 +714,10 @@ _qga_hostname() {
 
 _qga_fsinfo() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -672,6 +738,17 @@ _qga_fsinfo() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion fsinfo -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -679,10 +756,10 @@ _qga_fsinfo() {
 
 _qga_ifaddr() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -703,6 +780,17 @@ _qga_ifaddr() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion ifaddr -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -710,10 +798,10 @@ _qga_ifaddr() {
 
 _qga_users() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -734,6 +822,17 @@ _qga_users() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion users -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -741,10 +840,10 @@ _qga_users() {
 
 _qga_timezone() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -765,6 +864,17 @@ _qga_timezone() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion timezone -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -772,10 +882,10 @@ _qga_timezone() {
 
 _qga_vcpus() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -796,6 +906,17 @@ _qga_vcpus() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion vcpus -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -803,10 +924,10 @@ _qga_vcpus() {
 
 _qga_disks() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -827,6 +948,17 @@ _qga_disks() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion disks -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -834,10 +966,10 @@ _qga_disks() {
 
 _qga_load() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -858,6 +990,17 @@ _qga_load() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion load -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
