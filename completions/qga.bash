@@ -186,9 +186,9 @@ _qga() {
 
 _qga_exec() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --no-check --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color --args --describe)
+    non_repeating_flags=(--compact --raw --all --no-check --json --version -h --help)
+    repeating_options=(-c --connect -t --target)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs --args --describe)
     __qga_offer_flags_options -1
 
     # Offer option value completions
@@ -212,6 +212,13 @@ _qga_exec() {
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    '-t'|'--target')
+        __qga_add_completions -W "$(__qga_custom_complete ---completion exec -- --target "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
+        return
+        ;;
     '--args')
         return
         ;;
@@ -223,6 +230,10 @@ _qga_exec() {
 
     # Offer positional completions
     case "${positional_number}" in
+    1)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion exec -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
+        return
+        ;;
     2)
         __qga_add_completions -W "$(__qga_custom_complete ---completion exec -- positional@1 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
@@ -236,9 +247,9 @@ _qga_exec() {
 
 _qga_run() {
     repeating_flags=()
-    non_repeating_flags=(--shell --kill --version -h --help)
-    repeating_options=(-e)
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    non_repeating_flags=(--all --shell --kill --version -h --help)
+    repeating_options=(-c --connect -e)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size -j --jobs)
     __qga_offer_flags_options -1
 
     # Offer option value completions
@@ -258,7 +269,18 @@ _qga_run() {
     '--max-reply-size')
         return
         ;;
+    '-j'|'--jobs')
+        return
+        ;;
     '-e')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion run -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -267,8 +289,8 @@ _qga_run() {
 _qga_cp() {
     repeating_flags=()
     non_repeating_flags=(-r -R --recursive --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size)
     __qga_offer_flags_options 2
 
     # Offer option value completions
@@ -294,8 +316,8 @@ _qga_cp() {
 _qga_cat() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size)
     __qga_offer_flags_options 1
 
     # Offer option value completions
@@ -321,8 +343,8 @@ _qga_cat() {
 _qga_commands() {
     repeating_flags=()
     non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color)
     __qga_offer_flags_options 1
 
     # Offer option value completions
@@ -352,8 +374,8 @@ _qga_commands() {
 _qga_shutdown() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --mode --wait --fallback)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --mode --wait --fallback)
     __qga_offer_flags_options 1
 
     # Offer option value completions
@@ -390,8 +412,8 @@ _qga_shutdown() {
 _qga_reboot() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --wait --fallback)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --wait --fallback)
     __qga_offer_flags_options 1
 
     # Offer option value completions
@@ -424,8 +446,8 @@ _qga_reboot() {
 _qga_wait() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size)
     __qga_offer_flags_options 1
 
     # Offer option value completions
@@ -451,8 +473,8 @@ _qga_wait() {
 _qga_fsfreeze() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
-    repeating_options=(--mountpoint)
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size)
+    repeating_options=(-c --connect --mountpoint)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size)
     __qga_offer_flags_options 2
 
     # Offer option value completions
@@ -489,8 +511,8 @@ _qga_fsfreeze() {
 _qga_freeze-run() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
-    repeating_options=(--mountpoint)
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --max-frozen)
+    repeating_options=(-c --connect --mountpoint)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --max-frozen)
     __qga_offer_flags_options -1
 
     # Offer option value completions
@@ -522,8 +544,8 @@ _qga_freeze-run() {
 _qga_snapshot() {
     repeating_flags=()
     non_repeating_flags=(--disk-only --atomic --allow-unquiesced --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --name)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --name)
     __qga_offer_flags_options 1
 
     # Offer option value completions
@@ -551,10 +573,10 @@ _qga_snapshot() {
 
 _qga_ping() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -575,6 +597,17 @@ _qga_ping() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion ping -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -582,10 +615,10 @@ _qga_ping() {
 
 _qga_info() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -606,6 +639,17 @@ _qga_info() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion info -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -613,10 +657,10 @@ _qga_info() {
 
 _qga_osinfo() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -637,6 +681,17 @@ _qga_osinfo() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion osinfo -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -644,10 +699,10 @@ _qga_osinfo() {
 
 _qga_hostname() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -668,6 +723,17 @@ _qga_hostname() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion hostname -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -675,10 +741,10 @@ _qga_hostname() {
 
 _qga_fsinfo() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -699,6 +765,17 @@ _qga_fsinfo() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion fsinfo -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -706,10 +783,10 @@ _qga_fsinfo() {
 
 _qga_ifaddr() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -730,6 +807,17 @@ _qga_ifaddr() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion ifaddr -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -737,10 +825,10 @@ _qga_ifaddr() {
 
 _qga_users() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -761,6 +849,17 @@ _qga_users() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion users -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -768,10 +867,10 @@ _qga_users() {
 
 _qga_timezone() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -792,6 +891,17 @@ _qga_timezone() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion timezone -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -799,10 +909,10 @@ _qga_timezone() {
 
 _qga_vcpus() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -823,6 +933,17 @@ _qga_vcpus() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion vcpus -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -830,10 +951,10 @@ _qga_vcpus() {
 
 _qga_disks() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -854,6 +975,17 @@ _qga_disks() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion disks -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -861,10 +993,10 @@ _qga_disks() {
 
 _qga_load() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -885,6 +1017,17 @@ _qga_load() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion load -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -892,10 +1035,10 @@ _qga_load() {
 
 _qga_time() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --sync --from-rtc --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color --set)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --sync --from-rtc --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs --set)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -918,7 +1061,18 @@ _qga_time() {
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
+    '-j'|'--jobs')
+        return
+        ;;
     '--set')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion time -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -949,10 +1103,10 @@ _qga_stats() {
 
 _qga_stats_cpu() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -973,6 +1127,17 @@ _qga_stats_cpu() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion stats cpu -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -980,10 +1145,10 @@ _qga_stats_cpu() {
 
 _qga_stats_disk() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -1004,6 +1169,17 @@ _qga_stats_disk() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion stats disk -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -1011,10 +1187,10 @@ _qga_stats_disk() {
 
 _qga_fstrim() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color --minimum)
-    __qga_offer_flags_options 1
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs --minimum)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -1037,7 +1213,18 @@ _qga_fstrim() {
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
+    '-j'|'--jobs')
+        return
+        ;;
     '--minimum')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion fstrim -- positional@0 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -1045,10 +1232,10 @@ _qga_fstrim() {
 
 _qga_suspend() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 2
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -1069,6 +1256,9 @@ _qga_suspend() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
         return
         ;;
     esac
@@ -1079,15 +1269,19 @@ _qga_suspend() {
         __qga_add_completions -W 'ram'$'\n''disk'$'\n''hybrid'
         return
         ;;
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion suspend -- positional@1 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
+        return
+        ;;
     esac
 }
 
 _qga_passwd() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --crypted --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 2
+    non_repeating_flags=(--compact --raw --all --json --crypted --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -1108,6 +1302,17 @@ _qga_passwd() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion passwd -- positional@1 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -1138,10 +1343,10 @@ _qga_ssh-keys() {
 
 _qga_ssh-keys_list() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color)
-    __qga_offer_flags_options 2
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs)
+    __qga_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
@@ -1162,6 +1367,17 @@ _qga_ssh-keys_list() {
         ;;
     '--color')
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion ssh-keys list -- positional@1 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -1169,9 +1385,9 @@ _qga_ssh-keys_list() {
 
 _qga_ssh-keys_add() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --reset --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color -f --file)
+    non_repeating_flags=(--compact --raw --all --json --reset --version -h --help)
+    repeating_options=(-c --connect -k --key)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs -f --file)
     __qga_offer_flags_options -1
 
     # Offer option value completions
@@ -1195,7 +1411,21 @@ _qga_ssh-keys_add() {
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    '-k'|'--key')
+        return
+        ;;
     '-f'|'--file')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion ssh-keys add -- positional@1 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -1203,9 +1433,9 @@ _qga_ssh-keys_add() {
 
 _qga_ssh-keys_remove() {
     repeating_flags=()
-    non_repeating_flags=(--compact --raw --json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(-c --connect --channel --sync-timeout --timeout --max-reply-size --color -f --file)
+    non_repeating_flags=(--compact --raw --all --json --version -h --help)
+    repeating_options=(-c --connect -k --key)
+    non_repeating_options=(--channel --sync-timeout --timeout --max-reply-size --color -j --jobs -f --file)
     __qga_offer_flags_options -1
 
     # Offer option value completions
@@ -1229,7 +1459,21 @@ _qga_ssh-keys_remove() {
         __qga_add_completions -W 'auto'$'\n''always'$'\n''never'
         return
         ;;
+    '-j'|'--jobs')
+        return
+        ;;
+    '-k'|'--key')
+        return
+        ;;
     '-f'|'--file')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __qga_add_completions -W "$(__qga_custom_complete ---completion ssh-keys remove -- positional@1 "${COMP_CWORD}" "$(__qga_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -12,6 +12,16 @@ public struct QGA: ParsableCommand {
             end of the VM's agent channel, a unix socket path (anything containing '/') or \
             unix:PATH.
 
+            Every query, exec and run take several targets, or --all for every running \
+            domain; -c may be given several times (a named domain is served by the first \
+            URI that has it; --all takes each URI's running domains). At most -j targets \
+            run at once per libvirt connection (default 8) and among sockets (default 32). \
+            Output follows the order of the targets: one JSON line per target with --json \
+            (and for exec), else a table with a TARGET column (failures as 'qga: TARGET: \
+            message' on stderr). With several targets the exit status is 0 when all \
+            succeeded, else the first failing target's code in the order given (the one it \
+            alone would give), after 'qga: N of M targets failed' on stderr.
+
             Exit status:
               0      success
               1      the agent answered with an error ('qga: CLASS: desc' on stderr)

@@ -166,15 +166,16 @@ public final class LibvirtConnection: @unchecked Sendable {
     /// take unless the caller says otherwise.
     public static let defaultCallSeconds = 30.0
 
-    /// Whether this connection delivers domain events (see `init(uri:callSeconds:events:)`).
+    /// Whether this connection delivers domain events (see `init(uri:callSeconds:events:readOnly:)`).
     public let deliversEvents: Bool
 
     /// Opens a connection. With `events`, libvirt's default event loop is registered first
     /// (libvirt wires a connection to the loop only if it exists when the connection opens),
-    /// so that `AgentEvents` can wait on it; other commands leave it out.
-    public init(uri: String, callSeconds: Double = LibvirtConnection.defaultCallSeconds, events: Bool = false)
-        throws(ClientError)
-    {
+    /// so that `AgentEvents` can wait on it; other commands leave it out. `readOnly` for
+    /// listings that must not prompt for authorisation (shell completion).
+    public init(
+        uri: String, callSeconds: Double = LibvirtConnection.defaultCallSeconds, events: Bool = false, readOnly: Bool = false
+    ) throws(ClientError) {
         LibvirtConnection.silenceDefaultErrorPrinter
         if events && !LibvirtConnection.eventLoopRegistered {
             throw lastError("virEventRegisterDefaultImpl")
@@ -182,7 +183,7 @@ public final class LibvirtConnection: @unchecked Sendable {
         // A remote URI (qemu+ssh://) can stall on the network: bounded like everything else.
         let opened = try withDeadline(seconds: callSeconds, "connecting to \(uri)") {
             () -> Result<PointerBox, ClientError> in
-            guard let pointer = virConnectOpen(uri) else {
+            guard let pointer = readOnly ? virConnectOpenReadOnly(uri) : virConnectOpen(uri) else {
                 let error = lastError("virConnectOpen")
                 return .failure(ClientError(.unreachable, "cannot connect to libvirt at \(uri): \(error.message)", cause: error.cause))
             }

@@ -22,36 +22,47 @@ public struct ResolvedDomain {
 
 /// How `-c/--connect` and `--channel` shape the resolution of a target.
 public struct LibvirtOptions: Sendable {
-    /// The libvirt URI; nil means `LIBVIRT_DEFAULT_URI`, then `qemu:///system`.
-    public var uri: String?
+    /// The libvirt URIs, in the order given; empty means `LIBVIRT_DEFAULT_URI`, then
+    /// `qemu:///system`.
+    public var uris: [String]
     /// The agent channel to use (`org.qemu.guest_agent.N`); nil picks one.
     public var channel: String?
-    public init(uri: String? = nil, channel: String? = nil) {
-        self.uri = uri
+    public init(uris: [String] = [], channel: String? = nil) {
+        self.uris = uris
         self.channel = channel
+    }
+    public init(uri: String?, channel: String? = nil) {
+        self.init(uris: uri.map { [$0] } ?? [], channel: channel)
     }
 }
 
 /// Resolves libvirt domains: the `DomainResolver` the command layer gives QGAClient, and the
-/// way to a domain for what only libvirt can do (state, ACPI, snapshots).
-public struct LibvirtResolver: DomainResolver {
+/// way to a domain for what only libvirt can do (state, ACPI, snapshots). Copies share
+/// their connections: each URI is opened once.
+public struct LibvirtResolver: DomainResolver, @unchecked Sendable {
     public let libvirt: LibvirtOptions
     public let environment: (String) -> String?
+    /// The connections opened so far, one per URI.
+    public let connections: LibvirtConnections
 
     public init(_ libvirt: LibvirtOptions, environment: @escaping (String) -> String?) {
         self.libvirt = libvirt
         self.environment = environment
+        connections = LibvirtConnections()
+    }
+
+    /// The URIs to use, in order: those given, else the default one.
+    public var uris: [String] {
+        libvirt.uris.isEmpty ? [LibvirtConnection.defaultURI(environment: environment)] : libvirt.uris
+    }
+
+    /// The shared connection to `uri`; with `events`, one that delivers domain events.
+    public func connection(_ uri: String, options: CallOptions, events: Bool = false) throws(ClientError) -> LibvirtConnection {
+        try connections.connection(uri, callSeconds: options.libvirtSeconds, events: events)
     }
 
     public func connect(toDomain name: String, options: CallOptions) throws(ClientError) -> any AgentConnection {
         try resolve(domain: name, options: options).agent
-    }
-
-    /// Looks the domain up (name, UUID or id) on the chosen libvirt URI; with `events`, on a
-    /// connection that delivers domain events (for `ResolvedDomain.watch`).
-    public func domain(_ name: String, options: CallOptions, events: Bool = false) throws(ClientError) -> LibvirtDomain {
-        let uri = libvirt.uri ?? LibvirtConnection.defaultURI(environment: environment)
-        return try LibvirtConnection(uri: uri, callSeconds: options.libvirtSeconds, events: events).domain(name)
     }
 
     /// Waits on libvirt's agent events for the channel libvirt owns; polls another channel's
@@ -60,11 +71,48 @@ public struct LibvirtResolver: DomainResolver {
         try resolve(domain: name, options: options, events: true).watch()
     }
 
+    /// Looks the domain up (name, UUID or id) on the chosen libvirt URI. With several URIs,
+    /// on each in order: the first that has the domain serves it; a URI that cannot be
+    /// reached is passed over, and named in the error when none has the domain. With
+    /// `events`, on connections that deliver domain events (for `ResolvedDomain.watch`).
+    public func domain(_ name: String, options: CallOptions, events: Bool = false) throws(ClientError) -> LibvirtDomain {
+        let uris = uris
+        guard uris.count > 1 else { return try connection(uris[0], options: options, events: events).domain(name) }
+        var unreachable: [String] = []
+        for uri in uris {
+            let connection: LibvirtConnection
+            do {
+                connection = try self.connection(uri, options: options, events: events)
+            } catch {
+                unreachable.append("\(uri): \(error.message)")
+                continue
+            }
+            do {
+                return try connection.domain(name)
+            } catch where error.code == .unreachable {
+                continue
+            }
+        }
+        let also = unreachable.isEmpty ? "" : " (unreachable: \(unreachable.joined(separator: "; ")))"
+        throw ClientError(.unreachable, "domain '\(name)' not found on \(uris.joined(separator: ", "))\(also)")
+    }
+
+    /// Finds the domain on `uri` alone and its agent (for `--all`, whose domains come from
+    /// that connection's own listing).
+    public func resolve(domain name: String, on uri: String, options: CallOptions) throws(ClientError) -> ResolvedDomain {
+        try resolve(try connection(uri, options: options).domain(name), options: options)
+    }
+
     /// Finds the domain and its agent: through libvirt when libvirt owns the agent channel
     /// (`org.qemu.guest_agent.0`), or directly through the socket the domain XML names for
     /// another agent channel. With `events`, `watch()` can wait on libvirt's events.
     public func resolve(domain name: String, options: CallOptions, events: Bool = false) throws(ClientError) -> ResolvedDomain {
-        let domain = try domain(name, options: options, events: events)
+        try resolve(try domain(name, options: options, events: events), options: options)
+    }
+
+    /// The agent of a domain already looked up.
+    public func resolve(_ domain: LibvirtDomain, options: CallOptions) throws(ClientError) -> ResolvedDomain {
+        let name = domain.name
         let channels = AgentChannel.all(inDomainXML: try domain.xml())
         let chosen: AgentChannel
         if let wanted = libvirt.channel {

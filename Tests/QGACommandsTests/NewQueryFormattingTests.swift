@@ -118,7 +118,7 @@ private func parse(_ json: String) throws -> JSONValue { try JSONParser.parse(Ar
              {"type": "linux", "cpu": 1, "user": 1, "nice": 2, "system": 3, "idle": 4},
              {"type": "z\u001b[0m", "cpu": 2}]
             """#)
-        #expect(try command.human(value, label: "x") == [
+        #expect(try command.human(value, label: "x").lines == [
             #"CPU  USER  NICE                          SYSTEM  IDLE  IOWAIT"#,
             #"  0    10     0  123456789012345678901234567890     4       5"#,
             #"  1     1     2                               3     4"#,
@@ -135,7 +135,7 @@ private func parse(_ json: String) throws -> JSONValue { try JSONParser.parse(Ar
             [{"name": "vda", "major": 254, "minor": 0, "stats": {"read-ios": 7, "write-ios": 18446744073709551615, "ios-pgr": 0}},
              {"name": "sd\nb", "major": 8, "minor": 16, "stats": {}}]
             """#)
-        #expect(try command.human(value, label: "x") == [
+        #expect(try command.human(value, label: "x").lines == [
             "NAME   MAJ:MIN  READS  READ-SECTORS                WRITES  WRITE-SECTORS  DISCARDS  FLUSHES  IN-FLIGHT  IO-MS",
             "vda    254:0        7                18446744073709551615                                            0",
             #"sd\nb  8:16"#,
@@ -156,7 +156,7 @@ private func parse(_ json: String) throws -> JSONValue { try JSONParser.parse(Ar
             {"paths": [{"path": "/", "trimmed": 1610612736}, {"path": "/boot", "trimmed": -5},
                        {"path": "/huge", "trimmed": 1e30}, {"path": "/x\u202e", "error": "Operation not\nsupported"}]}
             """#)
-        #expect(try command.human(value, label: "x") == [
+        #expect(try command.human(value, label: "x").lines == [
             "PATH      TRIMMED  ERROR",
             "/            1.5G",
             "/boot          -5",
@@ -176,7 +176,7 @@ private func parse(_ json: String) throws -> JSONValue { try JSONParser.parse(Ar
         let command = try Suspend.parse([mode.rawValue, "/tmp/a.sock"])
         #expect(try command.value(on: connection, arguments: try command.agentArguments(), options: CallOptions()) == .object([:]))
         #expect(connection.requests == [#"{"execute":"guest-suspend-\#(mode.rawValue)"}"#])
-        #expect(try command.human(.object([:]), label: "x") == [])
+        #expect(try command.human(.object([:]), label: "x").lines == [])
     }
 
     /// Silence from a command that should reply is still a protocol violation.
@@ -191,9 +191,9 @@ private func parse(_ json: String) throws -> JSONValue { try JSONParser.parse(Ar
         #expect(Passwd.arguments(user: "alice", password: Array("s3cr:t é".utf8), crypted: false)
             == ["username": "alice", "password": .string(Base64.encode(Array("s3cr:t é".utf8))), "crypted": false])
         #expect(Passwd.arguments(user: "bob", password: Array("$6$salt$hash".utf8), crypted: true)["crypted"] == true)
-        let command = try Passwd.parse(["/tmp/a.sock", "alice", "--crypted"])
+        let command = try Passwd.parse(["alice", "/tmp/a.sock", "--crypted"])
         #expect(command.user == "alice" && command.crypted)
-        #expect(throws: (any Error).self) { try Passwd.parse(["/tmp/a.sock", ""]) }
+        #expect(throws: (any Error).self) { try Passwd.parse(["", "/tmp/a.sock"]) }
     }
 
     /// From stdin: the first line, without `\n` or `\r\n`; nothing more is needed.
@@ -230,20 +230,23 @@ private func parse(_ json: String) throws -> JSONValue { try JSONParser.parse(Ar
     }
 
     @Test func sshKeyRequests() throws {
-        let add = try SSHKeysAdd.parse(["/tmp/a.sock", "alice", "k1", "k 2", "--reset"])
+        let add = try SSHKeysAdd.parse(["alice", "/tmp/a.sock", "-k", "k1", "-k", "k 2", "--reset"])
         #expect(try add.agentArguments() == ["username": "alice", "keys": ["k1", "k 2"], "reset": true])
-        let plain = try SSHKeysAdd.parse(["/tmp/a.sock", "alice", "k1"])
+        let plain = try SSHKeysAdd.parse(["alice", "/tmp/a.sock", "-k", "k1"])
         #expect(try plain.agentArguments() == ["username": "alice", "keys": ["k1"]])
-        #expect(try SSHKeysAdd.parse(["/tmp/a.sock", "alice", "--reset"]).agentArguments() == ["username": "alice", "keys": [], "reset": true])
-        #expect(throws: (any Error).self) { try SSHKeysAdd.parse(["/tmp/a.sock", "alice"]) }
-        #expect(throws: (any Error).self) { try SSHKeysRemove.parse(["/tmp/a.sock", "alice"]) }
-        #expect(try SSHKeysRemove.parse(["/tmp/a.sock", "alice", "k1"]).agentArguments() == ["username": "alice", "keys": ["k1"]])
-        #expect(try SSHKeysList.parse(["/tmp/a.sock", "alice"]).agentArguments() == ["username": "alice"])
+        #expect(try SSHKeysAdd.parse(["alice", "/tmp/a.sock", "--reset"]).agentArguments() == ["username": "alice", "keys": [], "reset": true])
+        #expect(throws: (any Error).self) { try SSHKeysAdd.parse(["alice", "/tmp/a.sock"]) }
+        #expect(throws: (any Error).self) { try SSHKeysRemove.parse(["alice", "/tmp/a.sock"]) }
+        #expect(try SSHKeysRemove.parse(["alice", "/tmp/a.sock", "-k", "k1"]).agentArguments() == ["username": "alice", "keys": ["k1"]])
+        #expect(try SSHKeysList.parse(["alice", "/tmp/a.sock"]).agentArguments() == ["username": "alice"])
+        // Several targets after the user: the same request for each.
+        let many = try SSHKeysList.parse(["alice", "/tmp/a.sock", "/tmp/b.sock"])
+        #expect(many.options.targets.count == 2)
     }
 
     @Test func keyListIsOneKeyPerLineAndEscapedWhenPrinted() throws {
-        let list = try SSHKeysList.parse(["/tmp/a.sock", "alice"])
-        let lines = try list.human(try parse(#"{"keys": ["ssh-ed25519 AAAA a", "evil\n\u001b[2Jkey"]}"#), label: "x")
+        let list = try SSHKeysList.parse(["alice", "/tmp/a.sock"])
+        let lines = try list.human(try parse(#"{"keys": ["ssh-ed25519 AAAA a", "evil\n\u001b[2Jkey"]}"#), label: "x").lines
         #expect(lines == ["ssh-ed25519 AAAA a", "evil\n\u{1B}[2Jkey"])
         // Console.line writes each through this: one line, nothing for the terminal to act on.
         #expect(String(decoding: Console.escaped(lines[1]), as: UTF8.self) == #"evil\n\u001b[2Jkey"#)

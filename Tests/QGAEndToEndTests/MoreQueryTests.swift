@@ -90,26 +90,26 @@ private let runsAsRoot = getuid() == 0
         let sock = agent.socketPath
         let user = FakeGuestUser.name
         func list() throws -> String {
-            let result = try qga(["ssh-keys", "list", sock, user])
+            let result = try qga(["ssh-keys", "list", user, sock])
             #expect(result.status == 0 && result.stderr.isEmpty, "\(result)")
             return result.stdoutText
         }
         #expect(try list() == "ssh-ed25519 AAAA k1\n")
-        #expect(try qga(["ssh-keys", "add", sock, user, "ssh-rsa BBBB k2"]).status == 0)
-        let fromStdin = try qga(["ssh-keys", "add", sock, user, "-f", "-"], stdin: Array("# keys\n\nssh-ed25519 CCCC k3\r\n".utf8))
+        #expect(try qga(["ssh-keys", "add", user, sock, "-k", "ssh-rsa BBBB k2"]).status == 0)
+        let fromStdin = try qga(["ssh-keys", "add", user, sock, "-f", "-"], stdin: Array("# keys\n\nssh-ed25519 CCCC k3\r\n".utf8))
         #expect(fromStdin.status == 0 && fromStdin.stdout.isEmpty, "\(fromStdin)")
         // Both agents list the file's keys last line first.
         #expect(try list() == "ssh-ed25519 CCCC k3\nssh-rsa BBBB k2\nssh-ed25519 AAAA k1\n")
-        let json = try qga(["ssh-keys", "list", sock, user, "--json", "--compact"])
+        let json = try qga(["ssh-keys", "list", user, sock, "--json", "--compact"])
         #expect(json.stdoutText == #"{"keys":["ssh-ed25519 CCCC k3","ssh-rsa BBBB k2","ssh-ed25519 AAAA k1"]}"# + "\n")
 
-        let remove = try qga(["ssh-keys", "remove", sock, user, "ssh-ed25519 AAAA k1", "--json"])
+        let remove = try qga(["ssh-keys", "remove", user, sock, "-k", "ssh-ed25519 AAAA k1", "--json"])
         #expect(remove.status == 0 && remove.stdoutText == "{}\n", "\(remove)")
         #expect(try list() == "ssh-ed25519 CCCC k3\nssh-rsa BBBB k2\n")
-        #expect(try qga(["ssh-keys", "add", sock, user, "--reset"]).status == 0)
+        #expect(try qga(["ssh-keys", "add", user, sock, "--reset"]).status == 0)
         #expect(try list() == "")
 
-        let unknown = try qga(["ssh-keys", "list", sock, "nosuchuser"])
+        let unknown = try qga(["ssh-keys", "list", "nosuchuser", sock])
         #expect(unknown.status == 1 && unknown.stderr.hasPrefix("qga: GenericError: "), "\(unknown)")
     }
 
@@ -171,7 +171,7 @@ private let runsAsRoot = getuid() == 0
         let agent = try RecordingAgent([
             "guest-set-user-password": #"{"error": {"class": "GenericError", "desc": "child process has failed to set user password"}}"#,
         ])
-        let result = try qga(["passwd", agent.socketPath, "alice"], stdin: Array("\(password)\nnot this\n".utf8))
+        let result = try qga(["passwd", "alice", agent.socketPath], stdin: Array("\(password)\nnot this\n".utf8))
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr == "qga: GenericError: child process has failed to set user password\n")
         #expect(!result.stdoutText.contains(password) && !result.stderr.contains(password))
@@ -182,13 +182,13 @@ private let runsAsRoot = getuid() == 0
 
         let crypted = try RecordingAgent(["guest-set-user-password": #"{"return": {}}"#])
         let hash = "$6$salt$Zm9v"
-        let ok = try qga(["passwd", crypted.socketPath, "root", "--crypted"], stdin: Array(hash.utf8))
+        let ok = try qga(["passwd", "root", crypted.socketPath, "--crypted"], stdin: Array(hash.utf8))
         #expect(ok.status == 0 && ok.stdout.isEmpty && ok.stderr.isEmpty, "\(ok)")
         #expect(crypted.recorded.first?["arguments"] == ["username": "root", "password": .string(Base64.encode(Array(hash.utf8))), "crypted": true])
 
         // Nothing on stdin: refused before the agent is reached.
         let none = try RecordingAgent([:])
-        let empty = try qga(["passwd", none.socketPath, "alice"], stdin: [])
+        let empty = try qga(["passwd", "alice", none.socketPath], stdin: [])
         #expect(empty.status == 64 && empty.stderr.contains("no password was given"), "\(empty)")
         #expect(none.recorded.isEmpty)
     }
@@ -199,7 +199,7 @@ private let runsAsRoot = getuid() == 0
     @Test func passwdOnATerminal() throws {
         let password = "typed-Secret-42"
         let agent = try RecordingAgent(["guest-set-user-password": #"{"return": {}}"#])
-        let typed = try PseudoTerminal.session(["passwd", agent.socketPath, "alice"], answers: [
+        let typed = try PseudoTerminal.session(["passwd", "alice", agent.socketPath], answers: [
             ("New password for alice: ", password + "\n"), ("Retype it: ", password + "\n"),
         ])
         #expect(typed.status == 0, "\(typed)")
@@ -207,13 +207,13 @@ private let runsAsRoot = getuid() == 0
         #expect(typed.echoRestored)
         #expect(agent.recorded.first?["arguments"]?["password"] == .string(Base64.encode(Array(password.utf8))))
 
-        let mismatch = try PseudoTerminal.session(["passwd", agent.socketPath, "alice"], answers: [
+        let mismatch = try PseudoTerminal.session(["passwd", "alice", agent.socketPath], answers: [
             ("New password for alice: ", "one\n"), ("Retype it: ", "two\n"),
         ])
         #expect(mismatch.status == 64 && mismatch.transcript.contains("the two entries differ"), "\(mismatch)")
         #expect(mismatch.echoRestored)
 
-        let interrupted = try PseudoTerminal.session(["passwd", agent.socketPath, "alice"], answers: [("New password for alice: ", "half\u{03}")])
+        let interrupted = try PseudoTerminal.session(["passwd", "alice", agent.socketPath], answers: [("New password for alice: ", "half\u{03}")])
         #expect(interrupted.status == 130, "\(interrupted)")
         #expect(interrupted.echoRestored)
         #expect(agent.recorded.count == 1, "nothing sent after the first session")

@@ -2,7 +2,7 @@ import ArgumentParser
 import QGAClient
 import QGAProtocol
 
-/// `qga passwd TARGET USER [--crypted]`: set a guest user's password.
+/// `qga passwd USER TARGET... [--crypted]`: set a guest user's password.
 struct Passwd: Query {
     static let configuration = CommandConfiguration(
         commandName: "passwd",
@@ -10,17 +10,19 @@ struct Passwd: Query {
         discussion: """
             The password is never taken from the command line or the environment. On a \
             terminal it is asked for twice, without echo; otherwise it is the first line of \
-            stdin without its line end (printf '%s\\n' "$PW" | qga passwd vm1 alice, or < FILE) \
+            stdin without its line end (printf '%s\\n' "$PW" | qga passwd alice vm1, or < FILE) \
             for scripts. With --crypted the input is a crypt(3) hash \
             ($6$salt$...) that the guest stores as it is, asked for once. The agent sets it \
             with chpasswd; it refuses a user it does not know. Prints nothing on success \
-            ({} with --json). TARGET comes first, as in every other command.
+            ({} with --json). USER comes before the targets, which may be several (or --all): \
+            the same password is set on each.
             """)
     static let agentCommand = Catalogue.Commands.guestSetUserPassword
 
-    @OptionGroup var options: QueryOptions
-
+    // Before the targets: they take every positional word after it.
     @Argument(help: "The guest user.") var user: String
+
+    @OptionGroup var options: QueryOptions
 
     @Flag(help: "The input is a crypt(3) hash, not the password itself.") var crypted = false
 
@@ -40,5 +42,5 @@ struct Passwd: Query {
         ["username": .string(user), "password": .string(Base64.encode(password)), "crypted": .bool(crypted)]
     }
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] { [] }
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView { [] }
 }

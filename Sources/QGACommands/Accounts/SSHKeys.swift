@@ -2,14 +2,15 @@ import ArgumentParser
 import QGAClient
 import QGAProtocol
 
-/// `qga ssh-keys list|add|remove TARGET USER [KEY...]`: a guest user's authorized_keys.
+/// `qga ssh-keys list|add|remove USER TARGET... [-k KEY]... [-f FILE]`: a guest user's authorized_keys.
 struct SSHKeys: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ssh-keys",
         abstract: "List, add or remove a guest user's authorized SSH keys.",
         discussion: """
-            The agent edits ~USER/.ssh/authorized_keys in the guest. Keys are given as \
-            arguments or, with -f FILE (- for stdin), one per line; blank lines and lines \
+            The agent edits ~USER/.ssh/authorized_keys in the guest. USER comes before the \
+            targets, which may be several (or --all). Keys are given with -k KEY \
+            (repeatable) or, with -f FILE (- for stdin), one per line; blank lines and lines \
             starting with # are skipped, as in authorized_keys itself.
             """,
         subcommands: [SSHKeysList.self, SSHKeysAdd.self, SSHKeysRemove.self])
@@ -17,7 +18,9 @@ struct SSHKeys: ParsableCommand {
 
 /// The keys of `add` and `remove`: arguments, and the lines of a file or stdin.
 struct KeyInput: ParsableArguments {
-    @Argument(help: "Public keys, each a whole authorized_keys line ('ssh-ed25519 AAAA... comment').")
+    @Option(
+        name: [.customShort("k"), .customLong("key")],
+        help: ArgumentHelp("A public key, a whole authorized_keys line ('ssh-ed25519 AAAA... comment'); repeatable.", valueName: "key"))
     var keys: [String] = []
 
     @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("Read keys from FILE, one per line (- for stdin).", valueName: "file"))
@@ -48,19 +51,20 @@ struct KeyInput: ParsableArguments {
     }
 }
 
-/// `qga ssh-keys list TARGET USER`
+/// `qga ssh-keys list USER TARGET...`
 struct SSHKeysList: Query {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "Print a guest user's authorized keys, one per line.")
     static let agentCommand = Catalogue.Commands.guestSshGetAuthorizedKeys
 
-    @OptionGroup var options: QueryOptions
+    // Before the targets: they take every positional word after it.
     @Argument(help: "The guest user.") var user: String
+    @OptionGroup var options: QueryOptions
 
     func agentArguments() throws -> JSONObject? { ["username": .string(user)] }
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         guard let keys = value["keys"]?.array else { throw Self.unexpected(value, label: label) }
         var lines: [String] = []
         for key in keys {
@@ -68,11 +72,11 @@ struct SSHKeysList: Query {
             // Console.line escapes each: a key with a line break stays one line.
             lines.append(text)
         }
-        return lines
+        return HumanView(lines: lines)
     }
 }
 
-/// `qga ssh-keys add TARGET USER [KEY...] [-f FILE] [--reset]`
+/// `qga ssh-keys add USER TARGET... [-k KEY]... [-f FILE] [--reset]`
 struct SSHKeysAdd: Query {
     static let configuration = CommandConfiguration(
         commandName: "add",
@@ -80,14 +84,15 @@ struct SSHKeysAdd: Query {
         discussion: "Keys already there are kept once. With --reset the file holds exactly the keys given (none: an empty file). Prints nothing on success.")
     static let agentCommand = Catalogue.Commands.guestSshAddAuthorizedKeys
 
-    @OptionGroup var options: QueryOptions
+    // Before the targets: they take every positional word after it.
     @Argument(help: "The guest user.") var user: String
+    @OptionGroup var options: QueryOptions
     @OptionGroup var input: KeyInput
     @Flag(help: "Replace every key the user has with the keys given.") var reset = false
 
     func validate() throws {
         guard reset || !input.keys.isEmpty || input.file != nil else {
-            throw ValidationError("give at least one KEY or -f FILE (or --reset to remove every key)")
+            throw ValidationError("give at least one -k KEY or -f FILE (or --reset to remove every key)")
         }
     }
 
@@ -99,10 +104,10 @@ struct SSHKeysAdd: Query {
         return arguments
     }
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] { [] }
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView { [] }
 }
 
-/// `qga ssh-keys remove TARGET USER [KEY...] [-f FILE]`
+/// `qga ssh-keys remove USER TARGET... [-k KEY]... [-f FILE]`
 struct SSHKeysRemove: Query {
     static let configuration = CommandConfiguration(
         commandName: "remove",
@@ -110,12 +115,13 @@ struct SSHKeysRemove: Query {
         discussion: "Keys not there are ignored. Prints nothing on success.")
     static let agentCommand = Catalogue.Commands.guestSshRemoveAuthorizedKeys
 
-    @OptionGroup var options: QueryOptions
+    // Before the targets: they take every positional word after it.
     @Argument(help: "The guest user.") var user: String
+    @OptionGroup var options: QueryOptions
     @OptionGroup var input: KeyInput
 
     func validate() throws {
-        guard !input.keys.isEmpty || input.file != nil else { throw ValidationError("give at least one KEY or -f FILE") }
+        guard !input.keys.isEmpty || input.file != nil else { throw ValidationError("give at least one -k KEY or -f FILE") }
     }
 
     func agentArguments() throws -> JSONObject? {
@@ -124,5 +130,5 @@ struct SSHKeysRemove: Query {
         return ["username": .string(user), "keys": .array(keys.map { .string($0) })]
     }
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] { [] }
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView { [] }
 }

@@ -8,7 +8,8 @@ struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run any agent command and print its result.",
         usage: """
-            qga exec [<options>] <target> <command> [<argument> ...]
+            qga exec [<options>] <target> ... <command> [<argument> ...]
+            qga exec [<options>] (-t <target> ... | --all) <command> [<argument> ...]
             qga exec --describe <command> [--json]
             """,
         discussion: """
@@ -22,6 +23,14 @@ struct Exec: ParsableCommand {
             string). The command may also be a full request, as virsh takes it: qga exec \
             TARGET '{"execute":"guest-info"}' (checked too).
 
+            Several targets: the words before the command are targets when the command \
+            starts with guest- or is a JSON request (qga exec web1 web2 /run/vm3/qga.sock \
+            guest-info); otherwise, or for a domain whose name starts with guest-, give each \
+            target with -t (repeatable) or use --all, and the first word is the command. \
+            Each target then prints one JSON line, in the order the targets were given: \
+            {"target":T,"return":VALUE} ("return":null for a command that replies only on \
+            error), or {"target":T,"error":{"class":C,"desc":D,"exit":N}}.
+
             --describe prints what a command takes and returns, since when it exists, where \
             it runs and whether it replies; no target is needed.
 
@@ -30,13 +39,16 @@ struct Exec: ParsableCommand {
               qga exec unix:/run/vm1/qga.sock guest-file-open path=/etc/hostname
               qga exec /run/vm1/qga.sock guest-file-read handle=1000 count=65536
               qga exec /run/vm1/qga.sock guest-exec path=/bin/ls arg=-l arg=/ capture-output=true
+              qga exec web1 web2 web3 guest-get-host-name
+              qga exec --all -j 4 guest-get-osinfo
               qga exec --describe guest-exec
             """)
 
     @OptionGroup var agent: AgentOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var fanOut: FanOutOptions
 
-    @Argument(help: targetHelp, transform: Target.argument)
+    @Argument(help: targetsHelp, completion: DomainCompletion.names, transform: Target.argument)
     var target: Target?
 
     @Argument(
@@ -48,6 +60,12 @@ struct Exec: ParsableCommand {
         help: ArgumentHelp("Command arguments: NAME=VALUE (converted to the argument's type) or NAME:=JSON.", valueName: "argument"),
         completion: Completion.arguments)
     var arguments: [String] = []
+
+    @Option(
+        name: [.customShort("t"), .customLong("target")],
+        help: ArgumentHelp("A target (repeatable); the first word is then the command.", valueName: "target"),
+        completion: DomainCompletion.names, transform: Target.argument)
+    var targetOptions: [Target] = []
 
     @Option(help: ArgumentHelp("Command arguments as one JSON object.", valueName: "json"))
     var args: String?
@@ -65,7 +83,7 @@ struct Exec: ParsableCommand {
 
     func validate() throws {
         if let describe {
-            guard target == nil, command == nil, args == nil, !noCheck else {
+            guard target == nil, command == nil, args == nil, !noCheck, targetOptions.isEmpty, !fanOut.all else {
                 throw ValidationError("--describe takes a command name only, no target")
             }
             guard !output.raw else { throw ValidationError("--raw does not go with --describe") }
@@ -74,10 +92,40 @@ struct Exec: ParsableCommand {
             }
             return
         }
-        guard target != nil else { throw ValidationError("Missing expected argument '<target>'") }
-        guard command != nil else { throw ValidationError("Missing expected argument '<command>'") }
+        let (targets, words) = try split()
+        guard !targets.isEmpty || fanOut.all else { throw ValidationError("Missing expected argument '<target>'") }
+        guard !words.isEmpty else { throw ValidationError("Missing expected argument '<command>'") }
+        if fanOut.all && !targets.isEmpty { throw ValidationError("--all takes no targets") }
         if json { throw ValidationError("--json goes with --describe (exec prints JSON anyway)") }
+        if output.raw && fanOut.isFanOut(targets) { throw ValidationError("--raw goes with one target") }
         _ = try request()
+    }
+
+    /// The command line's targets and the words from the command on: the positional words
+    /// before the first that starts with guest- or `{` (or just the first, when none does),
+    /// or with -t or --all none of them.
+    func split() throws -> (targets: [Target], words: [String]) {
+        // The first word was read as a target; as written, it is its description.
+        let words = [target?.description, command].compactMap { $0 } + arguments
+        if fanOut.all || !targetOptions.isEmpty { return (targetOptions, words) }
+        let count = Exec.targetCount(words)
+        var targets: [Target] = target.map { [$0] } ?? []
+        for word in words.dropFirst().prefix(max(0, count - 1)) {
+            do {
+                targets.append(try Target(parsing: word))
+            } catch {
+                throw ValidationError("\(word): \(error.message)")
+            }
+        }
+        return (targets, Array(words.dropFirst(count)))
+    }
+
+    /// How many of the positional words are targets: those before the first (after the
+    /// first word, always a target) that starts with guest- or is a JSON request; one when
+    /// no later word does.
+    static func targetCount(_ words: [String]) -> Int {
+        guard words.count > 1 else { return words.count }
+        return words.indices.dropFirst().first { words[$0].hasPrefix("guest-") || words[$0].hasPrefix("{") } ?? 1
     }
 
     func run() throws {
@@ -89,11 +137,12 @@ struct Exec: ParsableCommand {
             }
             return
         }
-        guard let target else { throw ValidationError("Missing expected argument '<target>'") }
+        let (targets, _) = try split()
         let request = try request()
         if !noCheck && Catalogue.info(request.execute) == nil {
             Console.error("qga: warning: \(request.execute) is not in the catalogue (QEMU \(Catalogue.schemaVersion)'s schema); sending it unchecked")
         }
+        guard !fanOut.isFanOut(targets), let target = targets.first else { return try runMany(request, targets: targets) }
         let reply = try agent.connect(target).execute(request, options: agent.callOptions)
         try output.print(reply)
         if let reply, case .failure(let error, _) = reply.incoming {
@@ -101,10 +150,37 @@ struct Exec: ParsableCommand {
         }
     }
 
+    /// Several targets: one JSON line each, in the targets' order.
+    private func runMany(_ request: Request, targets: [Target]) throws {
+        let plan = FanOutPlan(targets: targets, fanOut: fanOut, agent: agent)
+        let options = agent.callOptions
+        var printer = output.printer
+        printer.layout = .compact
+        var report = FanOutReport()
+        try plan.run({ _, connection -> JSONValue in
+            guard let reply = try connection.execute(request, options: options) else { return .null }
+            switch reply.incoming {
+            case .success(let value, _): return value
+            case .failure(let error, _): throw ClientError(.agentError(error), error.description)
+            case .event: return .null
+            }
+        }, deliver: { target, result in
+            switch result {
+            case .success(let value):
+                report.succeeded()
+                try Console.print(FanOutReport.jsonLine(target, value: value), with: printer)
+            case .failure(let error):
+                try report.failed(target, error, json: printer)
+            }
+        })
+        try report.finish()
+    }
+
     /// The request the command line describes; usage errors are `ValidationError`s.
     func request() throws -> Request {
+        let words = try split().words
         do {
-            return try RequestBuilder.build(command: command ?? "", arguments: arguments, argsJSON: args, check: !noCheck)
+            return try RequestBuilder.build(command: words.first ?? "", arguments: Array(words.dropFirst()), argsJSON: args, check: !noCheck)
         } catch {
             throw ValidationError(error.message)
         }

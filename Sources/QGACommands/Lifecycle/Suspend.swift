@@ -43,5 +43,5 @@ struct Suspend: Query {
         try Self.query(mode.command.name, arguments: arguments, on: connection, options: options)
     }
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] { [] }
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView { [] }
 }

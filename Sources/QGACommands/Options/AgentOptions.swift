@@ -6,8 +6,10 @@ import QGALibvirt
 struct AgentOptions: ParsableArguments {
     @Option(
         name: [.customShort("c"), .customLong("connect")],
-        help: ArgumentHelp("libvirt URI for domain targets (default: LIBVIRT_DEFAULT_URI, then qemu:///system).", valueName: "uri"))
-    var uri: String?
+        help: ArgumentHelp(
+            "libvirt URI for domain targets (default: LIBVIRT_DEFAULT_URI, then qemu:///system); repeatable: a domain is then served by the first URI that has it, and --all takes the running domains of each.",
+            valueName: "uri"))
+    var uris: [String] = []
 
     @Option(
         help: ArgumentHelp(
@@ -49,9 +51,10 @@ struct AgentOptions: ParsableArguments {
         try QGAClient.connect(to: target, options: callOptions, domains: libvirt)
     }
 
-    /// Resolves libvirt domains with `--connect` and `--channel`.
+    /// Resolves libvirt domains with `--connect` and `--channel`; each resolver opens its
+    /// own connections (once per URI).
     var libvirt: LibvirtResolver {
-        LibvirtResolver(LibvirtOptions(uri: uri, channel: channel), environment: Console.environment)
+        LibvirtResolver(LibvirtOptions(uris: uris, channel: channel), environment: Console.environment)
     }
 
     var callOptions: CallOptions {

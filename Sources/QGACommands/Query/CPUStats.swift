@@ -18,7 +18,7 @@ struct CPUStats: Query {
 
     static let states = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guestnice"]
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         let entries = try elements(value, label: label)
         // The union has one branch so far; a CPU of another type shows its number only
         // (--json has what the agent sent).
@@ -30,6 +30,6 @@ struct CPUStats: Query {
             else { throw Self.unexpected(value, label: label) }
             rows.append([cpu] + (type == "linux" ? counters : []))
         }
-        return Table.lines(header: ["CPU"] + shown.map { $0.uppercased() }, rows: rows, rightAligned: Set(0...shown.count))
+        return .table(header: ["CPU"] + shown.map { $0.uppercased() }, rows: rows, rightAligned: Set(0...shown.count))
     }
 }

@@ -23,7 +23,7 @@ struct DiskStats: Query {
         ("DISCARDS", "discard-ios"), ("FLUSHES", "flush-ios"), ("IN-FLIGHT", "ios-pgr"), ("IO-MS", "total-ticks"),
     ]
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         var rows: [[String]] = []
         for disk in try elements(value, label: label) {
             guard let name = disk["name"]?.string, let major = disk["major"]?.number?.description, let minor = disk["minor"]?.number?.description,
@@ -31,6 +31,6 @@ struct DiskStats: Query {
             else { throw Self.unexpected(value, label: label) }
             rows.append([name, "\(major):\(minor)"] + counters)
         }
-        return Table.lines(header: ["NAME", "MAJ:MIN"] + Self.columns.map(\.header), rows: rows, rightAligned: Set(2..<(2 + Self.columns.count)))
+        return .table(header: ["NAME", "MAJ:MIN"] + Self.columns.map(\.header), rows: rows, rightAligned: Set(2..<(2 + Self.columns.count)))
     }
 }

@@ -12,7 +12,7 @@ struct Disks: Query {
 
     @OptionGroup var options: QueryOptions
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         var rows: [[String]] = []
         for disk in try elements(value, label: label) {
             guard let name = disk["name"]?.string, let partition = disk["partition"]?.bool else {
@@ -25,6 +25,6 @@ struct Disks: Query {
                 Human.text(address?["bus-type"]) ?? "", address?["serial"]?.string ?? "",
             ])
         }
-        return Table.lines(header: ["NAME", "TYPE", "DEPENDS", "BUS", "SERIAL"], rows: rows)
+        return .table(header: ["NAME", "TYPE", "DEPENDS", "BUS", "SERIAL"], rows: rows)
     }
 }

@@ -12,7 +12,7 @@ struct FSInfo: Query {
 
     @OptionGroup var options: QueryOptions
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         var rows: [[String]] = []
         for filesystem in try elements(value, label: label) {
             guard let mount = filesystem["mountpoint"]?.string else { throw Self.unexpected(value, label: label) }
@@ -28,6 +28,6 @@ struct FSInfo: Query {
                 disks.joined(separator: ","),
             ])
         }
-        return Table.lines(header: ["MOUNT", "TYPE", "SIZE", "USED", "USE%", "DISKS"], rows: rows, rightAligned: [2, 3, 4])
+        return .table(header: ["MOUNT", "TYPE", "SIZE", "USED", "USE%", "DISKS"], rows: rows, rightAligned: [2, 3, 4])
     }
 }

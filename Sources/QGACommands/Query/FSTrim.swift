@@ -26,7 +26,7 @@ struct FSTrim: Query {
         minimum.map { ["minimum": .number(JSONNumber($0.bytes))] }
     }
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         guard let paths = value["paths"]?.array else { throw Self.unexpected(value, label: label) }
         var rows: [[String]] = []
         for path in paths {
@@ -34,6 +34,6 @@ struct FSTrim: Query {
             let trimmed = path["trimmed"]?.number.map { $0.int64.flatMap { $0 >= 0 ? Human.size($0) : nil } ?? $0.description } ?? ""
             rows.append([name, trimmed, path["error"].flatMap(Human.text) ?? ""])
         }
-        return Table.lines(header: ["PATH", "TRIMMED", "ERROR"], rows: rows, rightAligned: [1])
+        return .table(header: ["PATH", "TRIMMED", "ERROR"], rows: rows, rightAligned: [1])
     }
 }

@@ -12,8 +12,8 @@ struct Hostname: Query {
 
     @OptionGroup var options: QueryOptions
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         guard let name = value["host-name"]?.string else { throw Self.unexpected(value, label: label) }
-        return [name]
+        return .value(name, column: "HOSTNAME")
     }
 }

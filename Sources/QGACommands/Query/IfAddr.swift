@@ -12,7 +12,7 @@ struct IfAddr: Query {
 
     @OptionGroup var options: QueryOptions
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         var rows: [[String]] = []
         for interface in try elements(value, label: label) {
             guard let name = interface["name"]?.string else { throw Self.unexpected(value, label: label) }
@@ -22,6 +22,6 @@ struct IfAddr: Query {
             }
             rows.append([name, interface["hardware-address"]?.string ?? "", addresses.joined(separator: " ")])
         }
-        return Table.lines(header: ["NAME", "HWADDR", "ADDRESSES"], rows: rows)
+        return .table(header: ["NAME", "HWADDR", "ADDRESSES"], rows: rows)
     }
 }

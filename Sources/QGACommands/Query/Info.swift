@@ -12,12 +12,15 @@ struct Info: Query {
 
     @OptionGroup var options: QueryOptions
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         guard let version = value["version"]?.string else { throw Self.unexpected(value, label: label) }
         let offered = try Offered.list(value, from: label).sorted { $0.name < $1.name }
         let rows = offered.map { command in
             [command.name, command.enabled ? "yes" : "no", command.successResponse.map { $0 ? "yes" : "no" } ?? "?"]
         }
-        return Table.fields([("version", version)]) + [""] + Table.lines(header: ["COMMAND", "ENABLED", "REPLIES"], rows: rows)
+        let enabled = offered.count { $0.enabled }
+        return HumanView(
+            lines: Table.fields([("version", version)]) + [""] + Table.lines(header: ["COMMAND", "ENABLED", "REPLIES"], rows: rows),
+            columns: .init(header: ["VERSION", "COMMANDS", "ENABLED"], rows: [[version, "\(offered.count)", "\(enabled)"]], rightAligned: [1, 2]))
     }
 }

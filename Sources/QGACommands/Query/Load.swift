@@ -12,11 +12,12 @@ struct Load: Query {
 
     @OptionGroup var options: QueryOptions
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         let loads = ["load1m", "load5m", "load15m"].compactMap { value[$0]?.number?.double }
         guard loads.count == 3, loads.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1e9 }) else {
             throw Self.unexpected(value, label: label)
         }
-        return ["load average: " + loads.map(Human.hundredths).joined(separator: ", ")]
+        let text = loads.map(Human.hundredths).joined(separator: ", ")
+        return .value("load average: " + text, column: "LOAD AVERAGE", cell: text)
     }
 }

@@ -12,9 +12,12 @@ struct OSInfo: Query {
 
     @OptionGroup var options: QueryOptions
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         guard value.object != nil else { throw Self.unexpected(value, label: label) }
         let names = ["pretty-name", "name", "id", "version", "version-id", "variant", "variant-id", "kernel-release", "kernel-version", "machine"]
-        return Table.fields(names.map { ($0, Human.text(value[$0])) })
+        let row = ["pretty-name", "kernel-release", "machine"].map { Human.text(value[$0]) ?? "" }
+        return HumanView(
+            lines: Table.fields(names.map { ($0, Human.text(value[$0])) }),
+            columns: .init(header: ["PRETTY-NAME", "KERNEL-RELEASE", "MACHINE"], rows: [row]))
     }
 }

@@ -12,5 +12,5 @@ struct Ping: Query {
 
     @OptionGroup var options: QueryOptions
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] { ["ok"] }
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView { .value("ok", column: "PING") }
 }

@@ -3,20 +3,23 @@ import Glibc
 import QGAClient
 import QGAProtocol
 
-/// What every query takes: the target, `--json`, and the agent and output options.
+/// What every query takes: the targets (or --all), `--json`, and the agent, output and
+/// fan-out options.
 struct QueryOptions: ParsableArguments {
     @OptionGroup var agent: AgentOptions
     @OptionGroup var output: OutputOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
-    @Flag(help: "Print the agent's value unchanged, as JSON (on one line with --compact).") var json = false
+    @OptionGroup var fanOut: FanOutOptions
+    @Argument(help: targetsHelp, completion: DomainCompletion.names, transform: Target.argument) var targets: [Target] = []
+    @Flag(help: "Print the agent's value unchanged, as JSON (on one line with --compact); with several targets, one JSON line per target.") var json = false
 
     func validate() throws {
         guard !output.raw else { throw ValidationError("--raw goes with exec only") }
+        try fanOut.check(targets)
     }
 }
 
-/// A typed query: one agent command without arguments, printed as a human view or, with
-/// `--json`, as the agent's value unchanged.
+/// A typed query: one agent command, printed as a human view or, with `--json`, as the
+/// agent's value unchanged; on several targets at once with one line or row per target.
 protocol Query: ParsableCommand {
     /// The agent command this query runs.
     static var agentCommand: CommandInfo { get }
@@ -30,7 +33,7 @@ protocol Query: ParsableCommand {
     func value(on connection: any AgentConnection, arguments: JSONObject?, options: CallOptions) throws -> JSONValue
     /// The human view of the agent's value; a value of the wrong shape is the guest
     /// breaking the protocol (`Query.unexpected`).
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String]
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView
 }
 
 extension Query {
@@ -42,13 +45,49 @@ extension Query {
 
     func run() throws {
         let arguments = try agentArguments()
-        let connection = try options.agent.connect(options.target)
+        if !options.fanOut.isFanOut(options.targets), let target = options.targets.first {
+            return try runOne(target, arguments: arguments)
+        }
+        try runMany(arguments: arguments)
+    }
+
+    /// One target: its view, or its value with --json; a failure is the command's.
+    private func runOne(_ target: Target, arguments: JSONObject?) throws {
+        let connection = try options.agent.connect(target)
         let value = try value(on: connection, arguments: arguments, options: options.agent.callOptions)
         if options.json {
             try Console.print(value, with: options.output.printer)
         } else {
-            for line in try human(value, label: connection.label) { try Console.line(line) }
+            for line in try human(value, label: connection.label).lines { try Console.line(line) }
         }
+    }
+
+    /// Several targets: JSON lines in the targets' order with --json, else one table (or
+    /// `TARGET: line` lines) once all have answered; failures on stderr.
+    private func runMany(arguments: JSONObject?) throws {
+        let plan = FanOutPlan(targets: options.targets, fanOut: options.fanOut, agent: options.agent)
+        let callOptions = options.agent.callOptions
+        var printer = options.output.printer
+        printer.layout = .compact
+        var report = FanOutReport()
+        var views: [(label: String, view: HumanView)] = []
+        try plan.run({ target, connection -> Outcome in
+            let value = try value(on: connection, arguments: arguments, options: callOptions)
+            return options.json ? .value(value) : .view(try human(value, label: connection.label))
+        }, deliver: { target, result in
+            switch result {
+            case .success(.value(let value)):
+                report.succeeded()
+                try Console.print(FanOutReport.jsonLine(target, value: value), with: printer)
+            case .success(.view(let view)):
+                report.succeeded()
+                views.append((target.label, view))
+            case .failure(let error):
+                try report.failed(target, error, json: options.json ? printer : nil)
+            }
+        })
+        for line in HumanView.combine(views) { try Console.line(line) }
+        try report.finish()
     }
 
     /// Runs `command` and returns its value. An agent that lacks the command (an older
@@ -102,6 +141,12 @@ extension Query {
         guard let array = value.array else { throw Self.unexpected(value, label: label) }
         return array
     }
+}
+
+/// What one target of several gives a query: its value (--json) or its human view.
+enum Outcome: Sendable {
+    case value(JSONValue)
+    case view(HumanView)
 }
 
 /// Formatting shared by the human views.

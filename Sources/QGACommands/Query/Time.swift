@@ -58,9 +58,14 @@ struct Time: Query {
         return try Self.query(Self.agentCommand.name, on: connection, options: options)
     }
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         guard let guest = value.number?.int64 else { throw Self.unexpected(value, label: label) }
-        return ClockTime.lines(guest: guest, host: ClockTime.hostNanoseconds())
+        let host = ClockTime.hostNanoseconds()
+        // Several targets: one row each, with the guest's UTC time and its offset.
+        let row = [ClockTime.calendar(guest, local: false) ?? "?", ClockTime.offset(guest, from: host)]
+        return HumanView(
+            lines: ClockTime.lines(guest: guest, host: host),
+            columns: .init(header: ["UTC", "OFFSET"], rows: [row]))
     }
 }
 

@@ -12,14 +12,14 @@ struct Timezone: Query {
 
     @OptionGroup var options: QueryOptions
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         // Any Int64 may come from the guest; a day either way is the most a zone can be off.
         guard let offset = value["offset"]?.number?.int64, (-86400...86400).contains(offset) else {
             throw Self.unexpected(value, label: label)
         }
         let magnitude = abs(offset)
         let utc = "UTC\(offset < 0 ? "-" : "+")\(Human.twoDigits(magnitude / 3600)):\(Human.twoDigits(magnitude % 3600 / 60))"
-        guard let zone = value["zone"]?.string else { return [utc] }
-        return ["\(zone) (\(utc))"]
+        guard let zone = value["zone"]?.string else { return .value(utc, column: "TIMEZONE") }
+        return .value("\(zone) (\(utc))", column: "TIMEZONE")
     }
 }

@@ -12,7 +12,7 @@ struct Users: Query {
 
     @OptionGroup var options: QueryOptions
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         let users = try elements(value, label: label)
         let withDomain = users.contains { $0["domain"] != nil }
         var rows: [[String]] = []
@@ -21,6 +21,6 @@ struct Users: Query {
             let login = user["login-time"]?.number?.double.flatMap(Human.utcTime) ?? ""
             rows.append([name] + (withDomain ? [user["domain"]?.string ?? ""] : []) + [login])
         }
-        return Table.lines(header: ["USER"] + (withDomain ? ["DOMAIN"] : []) + ["LOGIN (UTC)"], rows: rows)
+        return .table(header: ["USER"] + (withDomain ? ["DOMAIN"] : []) + ["LOGIN (UTC)"], rows: rows)
     }
 }

@@ -12,7 +12,7 @@ struct VCPUs: Query {
 
     @OptionGroup var options: QueryOptions
 
-    func human(_ value: JSONValue, label: String) throws(ClientError) -> [String] {
+    func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView {
         var rows: [[String]] = []
         for cpu in try elements(value, label: label) {
             guard let id = Human.text(cpu["logical-id"]), let online = cpu["online"]?.bool else {
@@ -20,6 +20,6 @@ struct VCPUs: Query {
             }
             rows.append([id, online ? "yes" : "no", Human.text(cpu["can-offline"]) ?? "?"])
         }
-        return Table.lines(header: ["CPU", "ONLINE", "CAN-OFFLINE"], rows: rows, rightAligned: [0])
+        return .table(header: ["CPU", "ONLINE", "CAN-OFFLINE"], rows: rows, rightAligned: [0])
     }
 }

@@ -6,10 +6,14 @@ import QGAProtocol
 import QGASystem
 import SystemPackage
 
-/// `qga run TARGET [-e K=V]... [--timeout S] [--shell] [--kill] -- CMD [ARGS...]`
+/// `qga run TARGET... [-e K=V]... [--timeout S] [--shell] [--kill] -- CMD [ARGS...]`
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a command in the guest and pass on its output and exit status, as ssh does.",
+        usage: """
+            qga run [<options>] <target> ... -- <command> [<argument> ...]
+            qga run [<options>] --all -- <command> [<argument> ...]
+            """,
         discussion: """
             The command runs through guest-exec; qga polls guest-exec-status (from a few \
             milliseconds, backing off to 200 ms) until it exits. Its stdout and stderr then \
@@ -36,6 +40,14 @@ struct Run: ParsableCommand {
             ran out (with or without --kill); 255 when qga itself failed (the agent cannot \
             be reached, does not answer or refuses the command, or the input is too large); \
             64 for a usage error found before anything ran.
+
+            Several targets (or --all): the command runs on each, at most -j at once; each \
+            target's stdout and stderr lines are printed with its name in front (web1: ...), \
+            target after target in the order given, and qga's own messages as 'qga: TARGET: \
+            ...'. stdin, when not a terminal, goes to every target. The exit status is 0 when \
+            the command exited 0 everywhere; otherwise the first failing target's status (as \
+            above, 255 for qga's own failure on it), with 'qga: N of M targets failed' on \
+            stderr.
             """)
 
     /// qga's own failures, kept apart from the guest command's statuses as ssh does.
@@ -44,7 +56,8 @@ struct Run: ParsableCommand {
     static let timedOut: Int32 = 124
 
     @OptionGroup(title: "Agent options") var agent: AgentOptions
-    @Argument(help: targetHelp, transform: Target.argument) var target: Target
+    @OptionGroup var fanOut: FanOutOptions
+    @OptionGroup var words: RunWords
 
     @Option(
         name: .customShort("e"),
@@ -57,8 +70,19 @@ struct Run: ParsableCommand {
     @Flag(help: "When --timeout runs out, end the command with SIGKILL.")
     var kill = false
 
-    @Argument(parsing: .postTerminator, help: ArgumentHelp("The guest command, after --.", valueName: "command"))
-    var command: [String] = []
+    private var command: [String] { words.command }
+    /// The targets, read in `validate`.
+    private var targets: [Target] { (try? parsedTargets()) ?? [] }
+
+    private func parsedTargets() throws -> [Target] {
+        try words.targetWords.map { word in
+            do throws(ClientError) {
+                return try Target(parsing: word)
+            } catch {
+                throw ValidationError("\(word): \(error.message)")
+            }
+        }
+    }
 
     func validate() throws {
         guard !command.isEmpty else { throw ValidationError("give the guest command after --") }
@@ -66,11 +90,14 @@ struct Run: ParsableCommand {
             throw ValidationError("-e \(variable): write NAME=VALUE")
         }
         if kill && agent.timeout == nil { throw ValidationError("--kill needs --timeout") }
+        try fanOut.check(try parsedTargets())
     }
 
     func run() throws {
+        if fanOut.isFanOut(targets) { return try runMany() }
+        let code: Int32
         do {
-            try runCommand()
+            code = try runCommand()
         } catch let error as ExitCode {
             throw error
         } catch {
@@ -80,24 +107,73 @@ struct Run: ParsableCommand {
             for line in [status.message].compactMap({ $0 }) + status.notes { Console.error(line) }
             throw ExitCode(Run.ownFailure)
         }
+        if code != 0 { throw ExitCode(code) }
     }
 
-    private func runCommand() throws {
+    /// One target: its output straight to qga's; returns the exit status.
+    private func runCommand() throws -> Int32 {
+        guard let target = targets.first else { throw ValidationError("Missing expected argument '<target> ...'") }
+        let connection = try agent.connect(target)
+        let input = try readInput(limit: Run.inputLimit(throughLibvirt: connection is LibvirtAgent), label: connection.label)
+        return try runOn(connection, input: input, output: RunOutput(direct: true))
+    }
+
+    /// Runs the command through `connection`; returns its exit status (124 for --timeout).
+    private func runOn(_ connection: any AgentConnection, input: [UInt8]?, output: RunOutput) throws -> Int32 {
         // --timeout is the run's limit; each agent call keeps its default.
         var options = agent.callOptions
         options.timeout = nil
         var statusOptions = options
         statusOptions.maxReplySize = max(options.maxReplySize, Run.statusReplySize)
 
-        let connection = try agent.connect(target)
-        let input = try readInput(limit: Run.inputLimit(throughLibvirt: connection is LibvirtAgent), label: connection.label)
-
         let pid = try start(command: guestCommand, environment: environment, input: input, on: connection, options: options)
         let deadline = agent.timeout.map { Deadline.after(seconds: $0) }
         guard let status = try waitForExit(pid, on: connection, options: statusOptions, deadline: deadline) else {
-            try timeOut(pid, on: connection, options: statusOptions)
+            return try timeOut(pid, on: connection, options: statusOptions, output: output)
         }
-        try passOn(status, label: connection.label)
+        return try passOn(status, label: connection.label, output: output)
+    }
+
+    /// Several targets: each target's output, its lines prefixed with its name, target
+    /// after target in the order given; the exit status of the first that failed.
+    private func runMany() throws {
+        let plan = FanOutPlan(targets: targets, fanOut: fanOut, agent: agent)
+        let throughLibvirt = plan.targets.contains { target in
+            switch target.place {
+            case .given(let given): given.isDomain
+            case .domain: true
+            case .failed: false
+            }
+        }
+        let input: [UInt8]?
+        do {
+            input = try readInput(limit: Run.inputLimit(throughLibvirt: throughLibvirt), label: "qga run")
+        } catch {
+            let status = ExitStatus(error)
+            for line in [status.message].compactMap({ $0 }) + status.notes { Console.error(line) }
+            throw ExitCode(Run.ownFailure)
+        }
+        var report = FanOutReport()
+        try plan.run({ target, connection -> RunOutput in
+            let output = RunOutput(direct: false)
+            do {
+                output.code = try runOn(connection, input: input, output: output)
+            } catch {
+                output.failure = ExitStatus(error)
+                output.code = Run.ownFailure
+            }
+            return output
+        }, deliver: { target, result in
+            switch result {
+            case .success(let output):
+                try output.print(for: target, report: report)
+                report.finished(output.code)
+            case .failure(let error):
+                report.report(target, ExitStatus(error))
+                report.finished(Run.ownFailure)
+            }
+        })
+        try report.finish()
     }
 
     /// The path and arguments for guest-exec.
@@ -142,21 +218,21 @@ struct Run: ParsableCommand {
         }
     }
 
-    /// Reports the timeout, ends the command with --kill, and exits 124.
-    private func timeOut(_ pid: Int, on connection: any AgentConnection, options: CallOptions) throws -> Never {
+    /// Reports the timeout, ends the command with --kill, and returns 124.
+    private func timeOut(_ pid: Int, on connection: any AgentConnection, options: CallOptions, output: RunOutput) throws -> Int32 {
         let seconds = WaitTime(seconds: agent.timeout)
-        Console.error("qga: the command did not exit within --timeout \(seconds) s; it is guest process \(pid)")
-        Console.error("qga: (qemu-ga counts a command as running until its stdout and stderr are closed, also by any background process it left)")
+        output.message("the command did not exit within --timeout \(seconds) s; it is guest process \(pid)")
+        output.message("(qemu-ga counts a command as running until its stdout and stderr are closed, also by any background process it left)")
         guard kill else {
-            Console.error("qga: it still runs; end it with --kill, or with: qga run TARGET -- kill \(pid)")
-            throw ExitCode(Run.timedOut)
+            output.message("it still runs; end it with --kill, or with: qga run TARGET -- kill \(pid)")
+            return Run.timedOut
         }
         // Through the shell's own kill, which needs no PATH, and with the agent's environment.
         let killer = try start(command: ["/bin/sh", "-c", "kill -KILL \(pid)"], environment: [], input: nil, on: connection, options: options)
         // Reap both (the agent keeps an exited process until its status has been read).
         let killed = try waitForExit(killer, on: connection, options: options, deadline: Deadline.after(seconds: 10))
         if let killed, killed["exitcode"]?.number?.int == 0 {
-            Console.error("qga: killed guest process \(pid) (SIGKILL)")
+            output.message("killed guest process \(pid) (SIGKILL)")
             _ = try waitForExit(pid, on: connection, options: options, deadline: Deadline.after(seconds: 2))
         } else {
             let why: String
@@ -166,23 +242,22 @@ struct Run: ParsableCommand {
             } else {
                 why = "kill did not finish within 10 s"
             }
-            Console.error("qga: could not kill guest process \(pid): \(why)")
+            output.message("could not kill guest process \(pid): \(why)")
         }
-        throw ExitCode(Run.timedOut)
+        return Run.timedOut
     }
 
-    /// Writes the command's output, reports truncation, and exits with its status.
-    private func passOn(_ status: JSONObject, label: String) throws {
+    /// Writes the command's output, reports truncation, and returns its exit status.
+    private func passOn(_ status: JSONObject, label: String, output: RunOutput) throws -> Int32 {
         for (member, fd) in [("out-data", Int32(1)), ("err-data", Int32(2))] {
             guard let value = status[member] else { continue }
             guard let bytes = Run.decoded(value) else {
                 throw ClientError(.protocolViolation, "\(label): guest-exec-status's \(member) is not base64")
             }
-            let shown = Console.isTerminal(fd) ? Run.terminalSafe(bytes) : bytes
-            if fd == 1 { try Console.out(shown) } else { Console.errorBytes(shown) }
+            if fd == 1 { try output.out(bytes) } else { output.err(bytes) }
         }
         for (member, stream) in [("out-truncated", "stdout"), ("err-truncated", "stderr")] where status[member]?.bool == true {
-            Console.error("qga: the agent cut the command's \(stream) short (it keeps at most 16 MiB)")
+            output.message("the agent cut the command's \(stream) short (it keeps at most 16 MiB)")
         }
         let code: Int32
         if let signal = status["signal"]?.number?.int {
@@ -198,7 +273,7 @@ struct Run: ParsableCommand {
         } else {
             throw ClientError(.protocolViolation, "\(label): guest-exec-status reports neither an exit code nor a signal")
         }
-        if code != 0 { throw ExitCode(code) }
+        return code
     }
 
     /// A base64 member's bytes, or nil if it is not a base64 string.
@@ -255,5 +330,97 @@ struct Run: ParsableCommand {
             }
         }
         return input.isEmpty ? nil : input
+    }
+}
+
+/// run's positional words: the targets, then the guest command after `--`. ArgumentParser
+/// refuses an array of positional arguments followed by another, so both come as one array
+/// and `--` on the command line marks where the command starts.
+struct RunWords: ParsableArguments {
+    @Argument(
+        help: ArgumentHelp(
+            "The targets (as for every command; several print each target's lines with its name), then --, then the guest command.",
+            valueName: "target"),
+        completion: DomainCompletion.names)
+    var words: [String] = []
+
+    /// The words after `--` on the command line (as `split` explains).
+    var command: [String] { RunWords.split(words, arguments: CommandLine.arguments).command }
+
+    /// The targets' words, before `--`.
+    var targetWords: [String] { RunWords.split(words, arguments: CommandLine.arguments).targets }
+
+    /// `words` (every positional word, in order) split where `arguments` (the process's
+    /// command line) has its first `--`: as many words as follow it are the command.
+    static func split(_ words: [String], arguments: [String]) -> (targets: [String], command: [String]) {
+        guard let terminator = arguments.firstIndex(of: "--") else { return (words, []) }
+        let count = min(words.count, arguments.count - terminator - 1)
+        return (Array(words.dropLast(count)), Array(words.suffix(count)))
+    }
+}
+
+/// Where one run's output and messages go: straight to qga's stdout and stderr for one
+/// target; for several, kept until the target's turn, then printed with its name before
+/// each line.
+final class RunOutput: @unchecked Sendable {
+    private enum Piece {
+        case out([UInt8])
+        case err([UInt8])
+        case message(String)
+    }
+
+    private let direct: Bool
+    private var pieces: [Piece] = []
+    /// The target's exit status.
+    var code: Int32 = 0
+    /// qga's own failure on this target, reported after its output.
+    var failure: ExitStatus?
+
+    init(direct: Bool) { self.direct = direct }
+
+    /// The command's stdout (escaped on a terminal).
+    func out(_ bytes: [UInt8]) throws {
+        guard direct else { return pieces.append(.out(bytes)) }
+        try Console.out(Console.isTerminal(1) ? Run.terminalSafe(bytes) : bytes)
+    }
+
+    /// The command's stderr (escaped on a terminal).
+    func err(_ bytes: [UInt8]) {
+        guard direct else { return pieces.append(.err(bytes)) }
+        Console.errorBytes(Console.isTerminal(2) ? Run.terminalSafe(bytes) : bytes)
+    }
+
+    /// A message of qga's own, for stderr.
+    func message(_ text: String) {
+        guard direct else { return pieces.append(.message(text)) }
+        Console.error("qga: \(text)")
+    }
+
+    /// Prints what was kept, each line with the target's name in front.
+    func print(for target: FanOutTarget, report: FanOutReport) throws {
+        let name = Console.escaped(target.label) + Array(": ".utf8)
+        for piece in pieces {
+            switch piece {
+            case .out(let bytes): try Console.out(RunOutput.prefixed(bytes, with: name, terminal: Console.isTerminal(1)))
+            case .err(let bytes): Console.errorBytes(RunOutput.prefixed(bytes, with: name, terminal: Console.isTerminal(2)))
+            case .message(let text): Console.error("qga: \(target.label): \(text)")
+            }
+        }
+        if let failure { report.report(target, failure) }
+    }
+
+    /// `bytes` line by line, each with `prefix` before it and escaped for a terminal; a
+    /// last line without a line break gets one.
+    static func prefixed(_ bytes: [UInt8], with prefix: [UInt8], terminal: Bool) -> [UInt8] {
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + lines.count * (prefix.count + 1))
+        for line in lines {
+            out += prefix
+            out += terminal ? Console.terminalSafe(Array(line)) : Array(line)
+            out.append(0x0A)
+        }
+        return out
     }
 }
