@@ -228,7 +228,7 @@ struct Run: ParsableCommand {
     /// A clearer error for a status reply that libvirt could not pass on. It carries the
     /// output, and libvirt fails it in one of two ways: past its 4 MiB RPC string it cannot
     /// encode the reply; at 10 MiB it stops reading and marks the domain's agent as failed
-    /// until the agent reconnects. The agent has dropped the output either way.
+    /// until it reconnects to it (a domain restart; measured on libvirt 9.0). The agent has dropped the output either way.
     static func explainedLibvirtLimit(_ error: ClientError, on connection: any AgentConnection) -> CommandFailure? {
         guard connection is LibvirtAgent, let cause = error.cause as? LibvirtError else { return nil }
         var notes = [
@@ -236,7 +236,7 @@ struct Run: ParsableCommand {
         ]
         if cause.message.contains("No complete agent response") {
             notes.insert(
-                "libvirt now refuses every agent command for this domain until the agent reconnects (restart the agent in the guest, or the domain)",
+                "libvirt now refuses every agent command for this domain until it reconnects to the agent (restarting the domain does)",
                 at: 0)
         } else if !cause.message.contains("Unable to encode message payload") {
             return nil
