@@ -13,8 +13,15 @@ public final class LibvirtAgent: AgentConnection {
     /// permanent error state (`QEMU_AGENT_MAX_RESPONSE`). Requests that would cross either
     /// are refused before they are sent.
     public static let maxRPCString = 4 << 20
-    /// The largest `guest-file-read` count whose base64 reply fits in one RPC string.
-    public static let maxReadCount = 3 << 20
+    /// The largest `guest-file-read` count whose base64 reply, inside its JSON, fits in one
+    /// RPC string (3 MiB exactly does not: libvirt fails to encode it and the data is lost).
+    public static let maxReadCount = (3 << 20) - (64 << 10)
+    /// The largest request libvirt delivers intact. It writes a request to the agent's
+    /// non-blocking socket with `safewrite` (qemuAgentIOWrite), which forgets a partial
+    /// write when the socket fills, so the bytes are sent again and the agent never gets a
+    /// valid command: a request must fit the socket's send buffer (net.core.wmem_default,
+    /// 208 KiB by default) in one go. Measured on libvirt 9.0: 218 KB arrived, 262 KB hung.
+    public static let maxRequest = 192 << 10
 
     public init(domain: LibvirtDomain) {
         self.domain = domain
@@ -23,8 +30,8 @@ public final class LibvirtAgent: AgentConnection {
 
     public func execute(_ request: Request, options: CallOptions) throws(ClientError) -> Reply? {
         let json = String(decoding: request.encoded, as: UTF8.self)
-        guard json.utf8.count < LibvirtAgent.maxRPCString else {
-            throw ClientError(.invalidRequest, "\(label): libvirt cannot carry a request of \(json.utf8.count) bytes (4 MiB at most); split it, or use the agent's socket directly")
+        guard json.utf8.count <= LibvirtAgent.maxRequest else {
+            throw ClientError(.invalidRequest, "\(label): libvirt cannot deliver a request of \(json.utf8.count) bytes intact (192 KiB at most); split it, or use the agent's socket directly")
         }
         if request.execute == "guest-file-read", let count = request.arguments?["count"]?.number?.int,
             count > LibvirtAgent.maxReadCount

@@ -1,4 +1,5 @@
 import QGAClient
+import QGALibvirt
 import Testing
 
 @testable import QGACommands
@@ -32,9 +33,11 @@ import Testing
         let direct = ChunkSizes.forConnection(throughLibvirt: false, maxReplySize: 16 << 20)
         #expect(direct == ChunkSizes(read: 1 << 20, write: 1 << 20))
         let libvirt = ChunkSizes.forConnection(throughLibvirt: true, maxReplySize: 16 << 20)
-        #expect(libvirt == ChunkSizes(read: 3 << 20, write: 5 << 19))
-        // 2.5 MiB in base64 and its JSON stay under libvirt's 4 MiB RPC string.
-        #expect((libvirt.write + 2) / 3 * 4 + 200 < 4 << 20)
+        #expect(libvirt == ChunkSizes(read: (3 << 20) - (64 << 10), write: 128 << 10))
+        // A read's base64 reply and its JSON stay under libvirt's 4 MiB RPC string, and a
+        // write's request under the 192 KiB libvirt delivers intact.
+        #expect((libvirt.read + 2) / 3 * 4 + 256 < 4 << 20)
+        #expect((libvirt.write + 2) / 3 * 4 + 1024 < LibvirtAgent.maxRequest)
         // A small --max-reply-size shrinks the reads so that each reply fits it.
         let capped = ChunkSizes.forConnection(throughLibvirt: true, maxReplySize: 1 << 20)
         #expect((capped.read + 2) / 3 * 4 + 256 <= 1 << 20)

@@ -11,8 +11,8 @@ struct Copy: ParsableCommand {
             side is a host path (a host path cannot contain ':/'), or - for stdin or stdout. A \
             host directory as destination gets the guest file's name.
 
-            The file goes through guest-file-read and guest-file-write in chunks of 1 MiB (3 \
-            MiB read and 2.5 MiB written through libvirt, to fit its 4 MiB messages), and its \
+            The file goes through guest-file-read and guest-file-write in chunks of 1 MiB (just \
+            under 3 MiB read and 128 KiB written through libvirt, to fit its limits), and its \
             size is checked at the end. A host file appears only once complete (it is written \
             beside the destination and renamed); a guest file that fails part way is reported. \
             On a terminal, stderr shows the progress.

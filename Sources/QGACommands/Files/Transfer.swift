@@ -36,13 +36,13 @@ struct ChunkSizes: Equatable {
     var read: Int
     var write: Int
 
-    /// Through libvirt a request and a reply must each fit one 4 MiB RPC string after base64
-    /// (2.5 MiB raw written, 3 MiB read), and each round trip is dear, so chunks are as large
-    /// as fits. A direct channel could take far more (the agents cap a message at 64 MiB), but
+    /// Through libvirt a reply must fit one 4 MiB RPC string after base64 (just under 3 MiB
+    /// read), and a request libvirt's 192 KiB (`LibvirtAgent.maxRequest`: 128 KiB written);
+    /// each round trip is dear, so chunks are as large as fits. A direct channel could take far more (the agents cap a message at 64 MiB), but
     /// 1 MiB measured fastest there (scripts/bench-cp: 4 MiB chunks ran at about half the
     /// rate with qemu-ga). A read's reply must also fit `--max-reply-size`.
     static func forConnection(throughLibvirt: Bool, maxReplySize: Int) -> ChunkSizes {
-        var sizes = throughLibvirt ? ChunkSizes(read: LibvirtAgent.maxReadCount, write: 5 << 19) : ChunkSizes(read: 1 << 20, write: 1 << 20)
+        var sizes = throughLibvirt ? ChunkSizes(read: LibvirtAgent.maxReadCount, write: 128 << 10) : ChunkSizes(read: 1 << 20, write: 1 << 20)
         // base64 takes 4 bytes per 3, and the reply's JSON around it a few dozen.
         let fitting = max(maxReplySize - 256, 0) / 4 * 3
         sizes.read = max(min(sizes.read, fitting), 512)

@@ -24,7 +24,7 @@ struct Run: ParsableCommand {
             keeps at most 16 MiB of each stream (qga says so on stderr when it cut one); \
             replies of up to 24M are accepted for it, more with --max-reply-size. When \
             stdin is not a terminal, all of it goes to the command as its input, at most \
-            48 MiB on a socket and 3 MiB through libvirt (their request limits); more is an \
+            48 MiB on a socket and 96 KiB through libvirt (their request limits); more is an \
             error before anything runs. -e replaces the command's environment: the agent \
             passes only the variables given.
 
@@ -203,7 +203,12 @@ struct Run: ParsableCommand {
     {
         var delay = 0.005
         while true {
-            let reply = try connection.call("guest-exec-status", arguments: ["pid": .number(JSONNumber(pid))], options: options)
+            let reply: JSONValue?
+            do {
+                reply = try connection.call("guest-exec-status", arguments: ["pid": .number(JSONNumber(pid))], options: options)
+            } catch {
+                throw Run.explainedLibvirtLimit(error, on: connection) ?? error
+            }
             guard let status = reply?.object, let exited = status["exited"]?.bool else {
                 throw ClientError(.protocolViolation, "\(connection.label): guest-exec-status returned \(reply?.kindName ?? "nothing") without 'exited'")
             }
@@ -295,14 +300,36 @@ struct Run: ParsableCommand {
 
     // MARK: Limits
 
+    /// A clearer error for a status reply that libvirt could not pass on. It carries the
+    /// output, and libvirt fails it in one of two ways: past its 4 MiB RPC string it cannot
+    /// encode the reply; at 10 MiB it stops reading and marks the domain's agent as failed
+    /// until it reconnects to it (a domain restart; measured on libvirt 9.0). The agent has dropped the output either way.
+    static func explainedLibvirtLimit(_ error: ClientError, on connection: any AgentConnection) -> CommandFailure? {
+        guard connection is LibvirtAgent, let cause = error.cause as? LibvirtError else { return nil }
+        var notes = [
+            "run it through the agent's own socket (the socket path, or --channel for the domain's other agent channel), or send its output to a guest file and fetch that with qga cp"
+        ]
+        if cause.message.contains("No complete agent response") {
+            notes.insert(
+                "libvirt now refuses every agent command for this domain until it reconnects to the agent (restarting the domain does)",
+                at: 0)
+        } else if !cause.message.contains("Unable to encode message payload") {
+            return nil
+        }
+        return CommandFailure(
+            code: Run.ownFailure,
+            message: "\(connection.label): the command's output is too large to pass through libvirt (\(cause.message)); the agent has dropped it",
+            notes: notes)
+    }
+
     /// A status reply carries up to 16 MiB of each stream, base64-encoded (4/3).
     static let statusReplySize = 24 << 20
 
     /// The most stdin that fits one guest-exec request: base64 grows it by 4/3, and the
-    /// request must stay under libvirt's RPC string or the agent's message limit, with room
-    /// for the rest of the request.
+    /// request must stay within what libvirt delivers intact or the agent's message limit,
+    /// with room for the rest of the request.
     static func inputLimit(throughLibvirt: Bool) -> Int {
-        let request = throughLibvirt ? LibvirtAgent.maxRPCString : Framer.agentMaxMessageSize
+        let request = throughLibvirt ? LibvirtAgent.maxRequest : Framer.agentMaxMessageSize
         return (request - (64 << 10)) / 4 * 3
     }
 
