@@ -59,8 +59,8 @@ enum TreeTransfer {
             t=$(mktemp -t qga-cp.XXXXXXXXXX) || exit 121
             printf '%s\\n%s\\n' "$t" "$into"
             """, [destination.path, destination.parent], deadline: deadline)
-        if prepared.status == 127 { throw noTar(connection.label) }
-        guard prepared.status == 0 else {
+        if prepared.code == 127 { throw noTar(connection.label) }
+        guard prepared.code == 0 else {
             throw CommandFailure(code: ExitCodes.agentError, message: "cannot copy into \(destination.path) in the guest: \(prepared.said)")
         }
         let lines = prepared.stdout.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
@@ -85,8 +85,8 @@ enum TreeTransfer {
                 [ -z "$new" ] || rm -rf -- "$t"
                 exit $s
                 """, [archive, directory, final], deadline: deadline)
-            if extracted.status == 127 { throw noTar(connection.label) }
-            guard extracted.status == 0 else {
+            if extracted.code == 127 { throw noTar(connection.label) }
+            guard extracted.code == 0 else {
                 throw CommandFailure(code: ExitCodes.agentError, message: "tar in the guest could not unpack into \(final): \(extracted.said)")
             }
         } catch {
@@ -176,8 +176,8 @@ enum TreeTransfer {
         let archive = GuestCommand.firstLine(packed.stdout)
         var notes: [String] = []
         do {
-            if packed.status == 127 { throw noTar(connection.label) }
-            guard packed.status == 0 else {
+            if packed.code == 127 { throw noTar(connection.label) }
+            guard packed.code == 0 else {
                 throw CommandFailure(code: ExitCodes.agentError, message: "cannot archive \(source.path) in the guest: \(packed.said)")
             }
             guard let archive else { throw ClientError(.protocolViolation, "\(connection.label): the guest's mktemp printed no path") }

@@ -123,13 +123,12 @@ struct Run: ParsableCommand {
         // --timeout is the run's limit; each agent call keeps its default.
         var options = agent.callOptions
         options.timeout = nil
-        var statusOptions = options
-        statusOptions.maxReplySize = max(options.maxReplySize, Run.statusReplySize)
+        let process = GuestProcess(connection: connection, options: options)
 
-        let pid = try start(command: guestCommand, environment: environment, input: input, on: connection, options: options)
+        let pid = try process.start(guestCommand, environment: environment, input: input)
         let deadline = agent.timeout.map { Deadline.after(seconds: $0) }
-        guard let status = try waitForExit(pid, on: connection, options: statusOptions, deadline: deadline) else {
-            return try timeOut(pid, on: connection, options: statusOptions, output: output)
+        guard let status = try process.wait(pid, deadline: deadline) else {
+            return try timeOut(pid, process: process, output: output)
         }
         return try passOn(status, label: connection.label, output: output)
     }
@@ -181,50 +180,8 @@ struct Run: ParsableCommand {
         shell ? ["/bin/sh", "-c", command.joined(separator: " ")] : command
     }
 
-    /// Starts `argv` in the guest with its output captured; returns its pid.
-    private func start(
-        command argv: [String], environment: [String], input: [UInt8]?, on connection: any AgentConnection, options: CallOptions
-    ) throws -> Int {
-        var arguments: JSONObject = ["path": .string(argv[0]), "arg": .array(argv.dropFirst().map { .string($0) })]
-        if !environment.isEmpty { arguments.append(key: "env", value: .array(environment.map { .string($0) })) }
-        if let input { arguments.append(key: "input-data", value: .string(Base64.encode(input))) }
-        arguments.append(key: "capture-output", value: true)
-        let reply = try connection.call("guest-exec", arguments: arguments, options: options)
-        guard let pid = reply?["pid"]?.number?.int, pid > 0 else {
-            throw ClientError(.protocolViolation, "\(connection.label): guest-exec returned \(reply?.kindName ?? "nothing") without a pid")
-        }
-        return pid
-    }
-
-    /// Polls guest-exec-status until the process has exited (its status object) or the
-    /// deadline passes (nil).
-    private func waitForExit(_ pid: Int, on connection: any AgentConnection, options: CallOptions, deadline: Deadline?)
-        throws -> JSONObject?
-    {
-        var delay = 0.005
-        while true {
-            let reply: JSONValue?
-            do {
-                reply = try connection.call("guest-exec-status", arguments: ["pid": .number(JSONNumber(pid))], options: options)
-            } catch {
-                throw Run.explainedLibvirtLimit(error, on: connection) ?? error
-            }
-            guard let status = reply?.object, let exited = status["exited"]?.bool else {
-                throw ClientError(.protocolViolation, "\(connection.label): guest-exec-status returned \(reply?.kindName ?? "nothing") without 'exited'")
-            }
-            if exited { return status }
-            var pause = delay
-            if let deadline {
-                if deadline.hasPassed { return nil }
-                pause = min(pause, deadline.remaining.inSeconds)
-            }
-            usleep(UInt32(max(pause, 0) * 1_000_000))
-            delay = min(delay * 2, 0.2)
-        }
-    }
-
     /// Reports the timeout, ends the command with --kill, and returns 124.
-    private func timeOut(_ pid: Int, on connection: any AgentConnection, options: CallOptions, output: RunOutput) throws -> Int32 {
+    private func timeOut(_ pid: Int, process: GuestProcess, output: RunOutput) throws -> Int32 {
         let seconds = WaitTime(seconds: agent.timeout)
         output.message("the command did not exit within --timeout \(seconds) s; it is guest process \(pid)")
         output.message("(qemu-ga counts a command as running until its stdout and stderr are closed, also by any background process it left)")
@@ -233,16 +190,16 @@ struct Run: ParsableCommand {
             return Run.timedOut
         }
         // Through the shell's own kill, which needs no PATH, and with the agent's environment.
-        let killer = try start(command: ["/bin/sh", "-c", "kill -KILL \(pid)"], environment: [], input: nil, on: connection, options: options)
+        let killer = try process.start(["/bin/sh", "-c", "kill -KILL \(pid)"])
         // Reap both (the agent keeps an exited process until its status has been read).
-        let killed = try waitForExit(killer, on: connection, options: options, deadline: Deadline.after(seconds: 10))
+        let killed = try process.wait(killer, deadline: Deadline.after(seconds: 10))
         if let killed, killed["exitcode"]?.number?.int == 0 {
             output.message("killed guest process \(pid) (SIGKILL)")
-            _ = try waitForExit(pid, on: connection, options: options, deadline: Deadline.after(seconds: 2))
+            _ = try process.wait(pid, deadline: Deadline.after(seconds: 2))
         } else {
             let why: String
             if let killed {
-                let said = Run.decoded(killed["err-data"]).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                let said = ((try? GuestProcess.output(killed, "err-data", label: "")) ?? nil).map { String(decoding: $0, as: UTF8.self) } ?? ""
                 why = said.isEmpty ? "kill failed" : said
             } else {
                 why = "kill did not finish within 10 s"
@@ -255,35 +212,13 @@ struct Run: ParsableCommand {
     /// Writes the command's output, reports truncation, and returns its exit status.
     private func passOn(_ status: JSONObject, label: String, output: RunOutput) throws -> Int32 {
         for (member, fd) in [("out-data", Int32(1)), ("err-data", Int32(2))] {
-            guard let value = status[member] else { continue }
-            guard let bytes = Run.decoded(value) else {
-                throw ClientError(.protocolViolation, "\(label): guest-exec-status's \(member) is not base64")
-            }
+            guard let bytes = try GuestProcess.output(status, member, label: label) else { continue }
             if fd == 1 { try output.out(bytes) } else { output.err(bytes) }
         }
         for (member, stream) in [("out-truncated", "stdout"), ("err-truncated", "stderr")] where status[member]?.bool == true {
             output.message("the agent cut the command's \(stream) short (it keeps at most 16 MiB)")
         }
-        let code: Int32
-        if let signal = status["signal"]?.number?.int {
-            guard (1...127).contains(signal) else {
-                throw ClientError(.protocolViolation, "\(label): guest-exec-status reports signal \(signal)")
-            }
-            code = 128 + Int32(signal)
-        } else if let exitcode = status["exitcode"]?.number?.int {
-            guard (0...255).contains(exitcode) else {
-                throw ClientError(.protocolViolation, "\(label): guest-exec-status reports exit code \(exitcode)")
-            }
-            code = Int32(exitcode)
-        } else {
-            throw ClientError(.protocolViolation, "\(label): guest-exec-status reports neither an exit code nor a signal")
-        }
-        return code
-    }
-
-    /// A base64 member's bytes, or nil if it is not a base64 string.
-    private static func decoded(_ value: JSONValue?) -> [UInt8]? {
-        value?.string.flatMap { Base64.decode($0) }
+        return try GuestProcess.exitCode(status, label: label)
     }
 
     /// Output for a terminal: each line escaped as `Console.terminalSafe` does, the line
@@ -299,31 +234,6 @@ struct Run: ParsableCommand {
     }
 
     // MARK: Limits
-
-    /// A clearer error for a status reply that libvirt could not pass on. It carries the
-    /// output, and libvirt fails it in one of two ways: past its 4 MiB RPC string it cannot
-    /// encode the reply; at 10 MiB it stops reading and marks the domain's agent as failed
-    /// until it reconnects to it (a domain restart; measured on libvirt 9.0). The agent has dropped the output either way.
-    static func explainedLibvirtLimit(_ error: ClientError, on connection: any AgentConnection) -> CommandFailure? {
-        guard connection is LibvirtAgent, let cause = error.cause as? LibvirtError else { return nil }
-        var notes = [
-            "run it through the agent's own socket (the socket path, or --channel for the domain's other agent channel), or send its output to a guest file and fetch that with qga cp"
-        ]
-        if cause.message.contains("No complete agent response") {
-            notes.insert(
-                "libvirt now refuses every agent command for this domain until it reconnects to the agent (restarting the domain does)",
-                at: 0)
-        } else if !cause.message.contains("Unable to encode message payload") {
-            return nil
-        }
-        return CommandFailure(
-            code: Run.ownFailure,
-            message: "\(connection.label): the command's output is too large to pass through libvirt (\(cause.message)); the agent has dropped it",
-            notes: notes)
-    }
-
-    /// A status reply carries up to 16 MiB of each stream, base64-encoded (4/3).
-    static let statusReplySize = 24 << 20
 
     /// The most stdin that fits one guest-exec request: base64 grows it by 4/3, and the
     /// request must stay within what libvirt delivers intact or the agent's message limit,
