@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QGAProtocol
 import QGATestSupport
 import Testing
 
@@ -137,25 +138,80 @@ import Testing
         }
     }
 
-    /// A write that fails after the first chunk: the handle is closed and the guest file is
-    /// reported as partial, with the bytes written so far.
-    @Test func failedUploadReportsThePartialGuestFile() throws {
+    /// A real agent behind a relay that answers the second guest-file-write with an error
+    /// instead of passing it on: the first chunk is in the guest file when the copy fails.
+    /// Every command that reaches the relay is recorded; `meanwhile` runs just before the error.
+    static func failingSecondWrite(
+        to agent: AgentProcess, log: Mutex<[String]>, meanwhile: @escaping @Sendable () -> Void = {}
+    ) throws -> FakeAgent {
+        try FakeAgent { connection in
+            let real = try agent.connect()
+            var writes = 0
+            while connection.answerSync() != nil, let request = connection.nextRequest() {
+                let command = request["execute"]?.string ?? ""
+                log.withLock { $0.append(command) }
+                if command == "guest-file-write" {
+                    writes += 1
+                    if writes == 2 {
+                        meanwhile()
+                        connection.send(#"{"error": {"class": "GenericError", "desc": "failed to write to file: No space left on device"}}"# + "\n")
+                        continue
+                    }
+                }
+                guard let reply = real.call(JSONPrinter(layout: .compact).string(request), timeout: 30) else { return }
+                connection.send(JSONPrinter(layout: .compact).string(reply) + "\n")
+            }
+        }
+    }
+
+    /// A write that fails after the first chunk: the handle is closed and the partial guest
+    /// file removed through guest-exec; with guest-exec blocked it is reported instead, with
+    /// the bytes written so far.
+    @Test(arguments: AgentKind.allCases, [false, true])
+    func failedUploadRemovesThePartialGuestFile(kind: AgentKind, execBlocked: Bool) throws {
+        let agent = try AgentProcess(kind, execBlocked ? ["-b", "guest-exec"] : [])
         let log = Mutex<[String]>([])
-        let agent = try CopyTests.failingAgent(
-            write: { n in n == 1 ? #"{"return": {"count": 1048576, "eof": false}}"# : #"{"error": {"class": "GenericError", "desc": "failed to write to file: No space left on device"}}"# },
-            read: { _ in "" }, log: log)
-        defer { agent.stop() }
+        let relay = try CopyTests.failingSecondWrite(to: agent, log: log)
+        defer { relay.stop() }
         let host = try TemporaryDirectory("qga-cp")
         defer { host.remove() }
         #expect(FileManager.default.createFile(atPath: host.path + "/in", contents: Data(CopyTests.randomBytes(3 << 19))))
-        let result = try Binaries.qga(["cp", host.path + "/in", agent.socketPath + ":/guest/file"])
+        let guestFile = agent.directory.path + "/file"
+        let result = try Binaries.qga(["cp", host.path + "/in", relay.socketPath + ":" + guestFile])
         #expect(result.status == 1, "\(result)")
-        #expect(result.stderr == """
-            qga: GenericError: failed to write to file: No space left on device
-            qga: /guest/file in the guest is left partial (1048576 bytes written); remove it
+        let failure = "qga: GenericError: failed to write to file: No space left on device\n"
+        let commands = log.withLock { $0 }
+        #expect(Array(commands.prefix(4)) == ["guest-file-open", "guest-file-write", "guest-file-write", "guest-file-close"])
+        #expect(commands.dropFirst(4).first == "guest-exec")
+        if execBlocked {
+            #expect(result.stderr == failure + "qga: \(guestFile) in the guest is left partial (1048576 bytes written); remove it\n")
+            #expect(CopyTests.contents(guestFile)?.count == 1 << 20)
+        } else {
+            #expect(result.stderr == failure)
+            #expect(CopyTests.leftovers(agent.directory.path).isEmpty)
+        }
+    }
 
-            """)
-        #expect(log.withLock { $0 } == ["guest-file-open", "guest-file-write", "guest-file-write", "guest-file-close"])
+    /// What is no longer a regular file when the copy failed (here a guest user put a
+    /// symbolic link in its place) is left alone and reported.
+    @Test(arguments: AgentKind.allCases)
+    func failedUploadLeavesWhatReplacedTheFileAlone(kind: AgentKind) throws {
+        let agent = try AgentProcess(kind)
+        let directory = agent.directory.path
+        let log = Mutex<[String]>([])
+        let relay = try CopyTests.failingSecondWrite(to: agent, log: log) {
+            _ = rename(directory + "/file", directory + "/moved")
+            _ = symlink(directory + "/moved", directory + "/file")
+        }
+        defer { relay.stop() }
+        let host = try TemporaryDirectory("qga-cp")
+        defer { host.remove() }
+        #expect(FileManager.default.createFile(atPath: host.path + "/in", contents: Data(CopyTests.randomBytes(3 << 19))))
+        let result = try Binaries.qga(["cp", host.path + "/in", relay.socketPath + ":" + directory + "/file"])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.hasSuffix("qga: \(directory)/file in the guest is left partial (1048576 bytes written); remove it\n"), "\(result.stderr)")
+        #expect(CopyTests.leftovers(directory) == ["file", "moved"])
+        #expect(CopyTests.contents(directory + "/moved")?.count == 1 << 20)
     }
 
     /// A read that breaks after the first chunk: no host file, not even the temporary one,

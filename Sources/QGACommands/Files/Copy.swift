@@ -14,7 +14,9 @@ struct Copy: ParsableCommand {
             The file goes through guest-file-read and guest-file-write in chunks of 1 MiB (just \
             under 3 MiB read and 128 KiB written through libvirt, to fit its limits), and its \
             size is checked at the end. A host file appears only once complete (it is written \
-            beside the destination and renamed); a guest file that fails part way is reported. \
+            beside the destination and renamed); a guest file that fails part way is removed \
+            through guest-exec (rm -f; it was created or emptied by the copy), and reported \
+            when that cannot be done or the path is no longer a regular file. \
             On a terminal, stderr shows the progress.
 
             -r copies a directory: into DESTINATION/NAME when the destination is a \

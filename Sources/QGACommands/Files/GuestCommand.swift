@@ -7,7 +7,7 @@ import QGASystem
 /// runner, `GuestProcess`, with the agent's refusal of guest-exec explained for cp.
 struct GuestCommand {
     let connection: any AgentConnection
-    let options: CallOptions
+    var options: CallOptions
     /// What the command is for, in messages ("qga cp -r").
     let purpose: String
 
@@ -44,10 +44,27 @@ struct GuestCommand {
         return line
     }
 
-    /// Removes the guest's temporary archive: `rm -f`, or failing that truncates it through
+    /// Removes the guest file `path` with `rm -f` when it is a regular file (not a symbolic
+    /// link, directory, device or FIFO: what stands there then is not what qga wrote, and
+    /// is left alone). True when nothing is left at `path`; false when it is left (guest-exec
+    /// refused or failed, rm failed, or `deadline` seconds passed).
+    func removeFile(_ path: String, deadline seconds: Double = 10) -> Bool {
+        var quick = self
+        // A short wait per call too: after a failed copy the agent may be slow or gone.
+        quick.options.timeout = min(options.timeout ?? .seconds(seconds), .seconds(seconds))
+        let removed = try? quick.shell(
+            """
+            f=$1
+            if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then exit 3; fi
+            rm -f -- "$f"
+            """, [path], deadline: Deadline.after(seconds: seconds))
+        return removed?.code == 0
+    }
+
+    /// Removes the guest's temporary archive, or failing that truncates it through
     /// guest-file-open; returns a note for the user when it is left behind.
     func removeTemporary(_ path: String) -> String? {
-        if let done = try? run(["rm", "-f", "--", path], deadline: Deadline.after(seconds: 60)), done.code == 0 { return nil }
+        if removeFile(path, deadline: 60) { return nil }
         if let file = try? GuestFile(agent: connection, options: options, path: path, mode: "w") {
             file.closeQuietly()
             return "the temporary archive \(path) in the guest could not be removed (it is emptied); remove it"

@@ -395,7 +395,10 @@ enum FileTransfer {
     }
 
     /// Copies `source` into the guest's `path` (created or truncated). On failure the guest
-    /// file is closed and, if it was opened, reported as left partial.
+    /// file is closed and, if it was opened, removed through guest-exec; reported as left
+    /// partial when that cannot be done. The open created or emptied the file, so removing it
+    /// loses nothing of an earlier file that the failed copy had not already lost; what is
+    /// not a regular file by then (a link, a device) is left alone and reported.
     static func upload(from source: HostSource, _ agent: AgentOptions, _ target: Target, path: String) throws {
         let connection = try agent.connect(target)
         let options = agent.callOptions
@@ -420,7 +423,9 @@ enum FileTransfer {
         } catch {
             file.closeQuietly()
             var status = ExitStatus(error)
-            status.notes.append("qga: \(path) in the guest is left partial (\(done) bytes written); remove it")
+            if !GuestCommand(connection: connection, options: options, purpose: "qga cp").removeFile(path) {
+                status.notes.append("qga: \(path) in the guest is left partial (\(done) bytes written); remove it")
+            }
             throw CommandFailure(code: status.code, message: status.message.map(withoutPrefix), notes: status.notes.map(withoutPrefix))
         }
     }
