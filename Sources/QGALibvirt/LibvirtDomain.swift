@@ -1,6 +1,7 @@
 import CLibvirt
 import Glibc
 import QGAClient
+import QGASystem
 
 /// A libvirt domain handle, freed when released; it keeps its connection alive.
 public final class LibvirtDomain: @unchecked Sendable {
@@ -70,9 +71,26 @@ public final class LibvirtDomain: @unchecked Sendable {
     /// Asks the guest agent to power the guest off (`virDomainShutdownFlags`, agent mode).
     public func shutdown(acpi: Bool, deadlineSeconds: Double) throws(ClientError) {
         let flags = UInt32(acpi ? VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN.rawValue : VIR_DOMAIN_SHUTDOWN_GUEST_AGENT.rawValue)
-        try connection.call("shutdown of \(name)", seconds: deadlineSeconds) { [self] in
-            virDomainShutdownFlags(pointer, flags) == 0 ? .success(()) : .failure(failure("virDomainShutdownFlags"))
+        do {
+            try connection.call("shutdown of \(name)", seconds: deadlineSeconds) { [self] in
+                virDomainShutdownFlags(pointer, flags) == 0 ? .success(()) : .failure(failure("virDomainShutdownFlags"))
+            }
+        } catch where LibvirtDomain.isAgentEOF(error) {
+            // A guest that powers off fast closes QEMU's end of the channel before libvirt
+            // sees QEMU's SHUTDOWN event, and libvirt then reports the end of file as an
+            // error: the shutdown worked if the domain is no longer running.
+            let deadline = Deadline.after(seconds: 5)
+            while !deadline.hasPassed {
+                if let state = try? state(), state != .running { return }
+                usleep(100_000)
+            }
+            throw error
         }
+    }
+
+    /// libvirt's error for the agent's channel closing under a command.
+    static func isAgentEOF(_ error: ClientError) -> Bool {
+        error.message.contains("End of file from agent socket")
     }
 
     /// Asks the guest agent to reboot the guest (`virDomainReboot`, agent mode).

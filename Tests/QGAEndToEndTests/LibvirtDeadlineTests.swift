@@ -46,6 +46,19 @@ import Testing
         #expect(libvirtd.procedures(on: 1).contains(P.domainShutdownFlags))
     }
 
+    @Test func aShutdownWhoseChannelClosesFirstSucceeds() throws {
+        // A guest that powers off fast closes QEMU's end of the agent channel before libvirt
+        // sees the SHUTDOWN event; libvirtd then reports the end of file as the call's error.
+        let libvirtd = try FakeLibvirtd(xml: Self.xml, shutdownError: "internal error: End of file from agent socket") { _, _ in false }
+        let result = try Binaries.qga(["shutdown", "vm", "-c", libvirtd.uri], timeout: 30)
+        #expect(result.status == 0, "\(result)")
+        #expect(libvirtd.procedures(on: 1).contains(P.domainGetState))
+        // Any other failure of the call is still one.
+        let refusing = try FakeLibvirtd(xml: Self.xml, shutdownError: "internal error: something else") { _, _ in false }
+        let refused = try Binaries.qga(["shutdown", "vm", "-c", refusing.uri], timeout: 30)
+        #expect(refused.status == 5, "\(refused)")
+    }
+
     @Test func freezeRunsThawRetriesAreBoundedWhenLibvirtStalls() throws {
         // The first connection freezes, then never answers the thaw; every fresh connection
         // stalls at the lookup. Three bounded attempts, then exit 6, saying so.

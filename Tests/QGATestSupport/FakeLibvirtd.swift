@@ -32,9 +32,14 @@ public final class FakeLibvirtd: @unchecked Sendable {
     public let calls = Mutex<[(connection: Int, procedure: Int32)]>([])
 
     /// `stall(connection, procedure)` says whether to leave that call unanswered, and with
-    /// it every later call on the connection. The one domain is `domain`, with `xml`.
-    public init(domain: String = "vm", xml: String, stall: @escaping @Sendable (Int, Int32) -> Bool) throws {
+    /// it every later call on the connection. The one domain is `domain`, with `xml`. With
+    /// `shutdownError`, the shutdown call fails with that message, as libvirtd's does when
+    /// the guest's channel closes first, and the domain is shut off from then on.
+    public init(
+        domain: String = "vm", xml: String, shutdownError: String? = nil, stall: @escaping @Sendable (Int, Int32) -> Bool
+    ) throws {
         let calls = calls
+        let shutOff = Mutex(false)
         server = try SocketServer("fake-libvirtd", socket: "libvirt-sock") { connection, fd in
             defer { close(fd) }
             var stalled = false
@@ -45,7 +50,11 @@ public final class FakeLibvirtd: @unchecked Sendable {
                     stalled = true
                     continue
                 }
-                let reply = FakeLibvirtd.answer(procedure, domain: domain, xml: xml)
+                var reply = FakeLibvirtd.answer(procedure, domain: domain, xml: xml, shutOff: shutOff.withLock { $0 })
+                if procedure == Procedure.domainShutdownFlags, let shutdownError {
+                    shutOff.withLock { $0 = true }
+                    reply = FakeLibvirtd.error(shutdownError)
+                }
                 var out = XDR()
                 out.u32(header[0])
                 out.u32(header[1])
@@ -69,7 +78,7 @@ public final class FakeLibvirtd: @unchecked Sendable {
         calls.withLock { $0.filter { $0.connection == connection }.map(\.procedure) }
     }
 
-    private static func answer(_ procedure: Int32, domain: String, xml: String) -> (ok: Bool, body: [UInt8]) {
+    private static func answer(_ procedure: Int32, domain: String, xml: String, shutOff: Bool) -> (ok: Bool, body: [UInt8]) {
         var body = XDR()
         switch procedure {
         case Procedure.authList:
@@ -85,24 +94,29 @@ public final class FakeLibvirtd: @unchecked Sendable {
         case Procedure.domainGetXMLDesc:
             body.string(xml)
         case Procedure.domainGetState:
-            body.u32(1)  // running
+            body.u32(shutOff ? 5 : 1)  // shut off, or running
             body.u32(1)
         case Procedure.domainFSFreeze, Procedure.domainFSThaw:
             body.u32(1)
         default:
-            // remote_error: code, domain, message (optional string), level, dom, str1..3,
-            // int1, int2, net (optional structs absent).
-            body.u32(1)
-            body.u32(7)
-            body.u32(1)
-            body.string("unsupported by the fake libvirtd: procedure \(procedure)")
-            body.u32(2)
-            for _ in 0..<4 { body.u32(0) }
-            for _ in 0..<2 { body.u32(0) }
-            body.u32(0)
-            return (false, body.bytes)
+            return error("unsupported by the fake libvirtd: procedure \(procedure)")
         }
         return (true, body.bytes)
+    }
+
+    /// A failed call's body, `remote_error`: code (internal error), domain, message
+    /// (optional string), level, dom, str1..3, int1, int2, net (optional structs absent).
+    private static func error(_ message: String) -> (ok: Bool, body: [UInt8]) {
+        var body = XDR()
+        body.u32(1)
+        body.u32(7)
+        body.u32(1)
+        body.string(message)
+        body.u32(2)
+        for _ in 0..<4 { body.u32(0) }
+        for _ in 0..<2 { body.u32(0) }
+        body.u32(0)
+        return (false, body.bytes)
     }
 }
 
