@@ -49,9 +49,13 @@ public final class AgentEvents: AgentWatch {
         timer = virEventAddTimeout(-1, wakeUp, nil, nil)
         // Read after registering, so that a change in between arrives as an event.
         let running = try domain.state() == .running
-        let channel = AgentChannel.all(inDomainXML: try domain.xml()).first(where: \.isLibvirtManaged)
+        channels = AgentChannel.all(inDomainXML: try domain.xml())
+        let channel = channels.first(where: \.isLibvirtManaged)
         seen.start(running: running, agentConnected: running && channel?.state == "connected")
     }
+
+    /// The domain's agent channels, from the XML read when the watch began.
+    public private(set) var channels: [AgentChannel] = []
 
     deinit {
         let connection = domain.connection

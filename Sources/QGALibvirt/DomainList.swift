@@ -71,7 +71,7 @@ extension LibvirtConnection {
 }
 
 /// A mutual-exclusion lock over a semaphore, as the rest of this target uses.
-private struct DispatchSemaphoreLock: @unchecked Sendable {
+struct DispatchSemaphoreLock: @unchecked Sendable {
     private let semaphore = DispatchSemaphore(value: 1)
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         semaphore.wait()

@@ -13,8 +13,9 @@ public struct LibvirtError: Error, Sendable, CustomStringConvertible {
 }
 
 // virErrorNumber values by number: some are newer than the headers of older libvirts.
-private enum ErrorNumber {
+enum ErrorNumber {
     static let internalError: Int32 = 1
+    static let noSupport: Int32 = 3
     static let noConnect: Int32 = 5
     static let systemError: Int32 = 38
     static let rpc: Int32 = 39

@@ -4,9 +4,22 @@ import QGASystem
 
 /// A domain's guest agent reached through libvirt (`virDomainQemuAgentCommand`). libvirt
 /// owns the channel and syncs with the agent itself, so qga does not sync a second time.
+///
+/// qga asks libvirt first, without reading the domain's XML (one RPC fewer, and libvirtd
+/// need not format the whole definition). Only when libvirt refuses because it has no agent
+/// channel of its own, or because the domain is not running, does `reroute` look at the
+/// XML: it then gives another channel's socket, which serves this and every later call, or
+/// says why there is none. libvirt refuses before sending anything to the guest, so the
+/// request is sent again without harm.
 public final class LibvirtAgent: AgentConnection {
     public let domain: LibvirtDomain
     public let label: String
+    /// How to reach the agent when libvirt cannot; nil: libvirt's error stands.
+    private let reroute: Reroute?
+    public typealias Reroute = @Sendable (_ refusal: ClientError, _ options: CallOptions) throws(ClientError) -> any AgentConnection
+    /// The connection `reroute` gave, once it has.
+    private var direct: (any AgentConnection)?
+    private let lock = DispatchSemaphoreLock()
 
     /// libvirt passes the reply back as one RPC string of at most 4 MiB
     /// (`REMOTE_STRING_MAX`), and a reply of 10 MiB or more puts the domain's agent into a
@@ -23,12 +36,52 @@ public final class LibvirtAgent: AgentConnection {
     /// 208 KiB by default) in one go. Measured on libvirt 9.0: 218 KB arrived, 262 KB hung.
     public static let maxRequest = 192 << 10
 
-    public init(domain: LibvirtDomain) {
+    public init(domain: LibvirtDomain, reroute: Reroute? = nil) {
         self.domain = domain
         label = domain.name
+        self.reroute = reroute
+    }
+
+    /// Whether libvirt's refusal says it has no agent of its own to talk to: the domain has
+    /// no `org.qemu.guest_agent.0` channel (VIR_ERR_ARGUMENT_UNSUPPORTED, "not configured"),
+    /// it is not running, or its driver has no agent API (VIR_ERR_NO_SUPPORT: not QEMU's).
+    /// The XML then decides, as it would have before asking: another channel's socket, or
+    /// libvirt's error, or qga's "not configured". By code, not by message: libvirt's
+    /// messages may be translated.
+    static func isNoAgentOfItsOwn(_ error: ClientError) -> Bool {
+        guard let cause = error.cause as? LibvirtError else { return false }
+        return [ErrorNumber.argumentUnsupported, ErrorNumber.operationInvalid, ErrorNumber.noSupport].contains(cause.code)
+    }
+
+    /// Runs `throughLibvirt` unless the agent was rerouted already; after a refusal that
+    /// `reroute` handles, runs `elsewhere` on the connection it gives.
+    private func routed<T>(
+        _ options: CallOptions, _ throughLibvirt: () throws(ClientError) -> T,
+        elsewhere: (any AgentConnection) throws(ClientError) -> T
+    ) throws(ClientError) -> T {
+        if let direct = lock.withLock({ direct }) { return try elsewhere(direct) }
+        do {
+            return try throughLibvirt()
+        } catch where reroute != nil && LibvirtAgent.isNoAgentOfItsOwn(error) {
+            guard let reroute else { throw error }
+            let connection = try reroute(error, options)
+            lock.withLock { direct = connection }
+            return try elsewhere(connection)
+        }
+    }
+
+    /// Drops the rerouted connection, if any (libvirt's own needs nothing).
+    public func cancel() {
+        lock.withLock { direct }?.cancel()
     }
 
     public func execute(_ request: Request, options: CallOptions) throws(ClientError) -> Reply? {
+        try routed(options, { () throws(ClientError) in try executeThroughLibvirt(request, options: options) }) {
+            connection throws(ClientError) in try connection.execute(request, options: options)
+        }
+    }
+
+    private func executeThroughLibvirt(_ request: Request, options: CallOptions) throws(ClientError) -> Reply? {
         let json = String(decoding: request.encoded, as: UTF8.self)
         guard json.utf8.count <= LibvirtAgent.maxRequest else {
             throw ClientError(.invalidRequest, "\(label): libvirt cannot deliver a request of \(json.utf8.count) bytes intact (192 KiB at most); split it, or use the agent's socket directly")
@@ -60,11 +113,15 @@ public final class LibvirtAgent: AgentConnection {
     }
 
     public func freeze(mountpoints: [String], options: CallOptions) throws(ClientError) -> Int {
-        try domain.fsFreeze(mountpoints: mountpoints, deadlineSeconds: options.seconds(for: "guest-fsfreeze-freeze"))
+        try routed(options, { () throws(ClientError) in
+            try domain.fsFreeze(mountpoints: mountpoints, deadlineSeconds: options.seconds(for: "guest-fsfreeze-freeze"))
+        }) { connection throws(ClientError) in try connection.freeze(mountpoints: mountpoints, options: options) }
     }
 
     public func thaw(options: CallOptions) throws(ClientError) -> Int {
-        try domain.fsThaw(deadlineSeconds: options.seconds(for: "guest-fsfreeze-thaw"))
+        try routed(options, { () throws(ClientError) in
+            try domain.fsThaw(deadlineSeconds: options.seconds(for: "guest-fsfreeze-thaw"))
+        }) { connection throws(ClientError) in try connection.thaw(options: options) }
     }
 
     /// Power-off and reboot go through libvirt's agent mode (`virDomainShutdownFlags`,
@@ -72,8 +129,14 @@ public final class LibvirtAgent: AgentConnection {
     public func shutdown(_ mode: ShutdownMode, options: CallOptions) throws(ClientError) {
         let deadline = LibvirtAgent.lifecycleSeconds(options)
         switch mode {
-        case .powerdown: try domain.shutdown(acpi: false, deadlineSeconds: deadline)
-        case .reboot: try domain.reboot(acpi: false, deadlineSeconds: deadline)
+        case .powerdown, .reboot:
+            try routed(options, { () throws(ClientError) in
+                if mode == .reboot {
+                    try domain.reboot(acpi: false, deadlineSeconds: deadline)
+                } else {
+                    try domain.shutdown(acpi: false, deadlineSeconds: deadline)
+                }
+            }) { connection throws(ClientError) in try connection.shutdown(mode, options: options) }
         case .halt: try guestShutdown(.halt, options: options)
         }
     }

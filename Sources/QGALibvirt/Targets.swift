@@ -1,22 +1,57 @@
 import QGAClient
 
-/// A domain, its chosen agent channel, and a connection to the agent on it.
+/// A domain and a connection to its agent.
 public struct ResolvedDomain {
     public let domain: LibvirtDomain
-    /// The agent channel chosen (`--channel`, else libvirt's own, else the first socket).
-    public let channel: AgentChannel
+    /// The agent channel, when known without asking the agent: the one `--channel` named
+    /// (or the XML's, for `LibvirtResolver.resolveChannel`). Nil when qga goes to libvirt
+    /// first (its own channel; another socket only if libvirt has none).
+    public let channel: AgentChannel?
     /// Through libvirt for its own channel; directly at the socket otherwise.
     public let agent: any AgentConnection
+    /// The channel `--channel` asked for, if any.
+    let wanted: String?
 
     /// A watch on the agent: libvirt's agent-lifecycle events for the channel libvirt owns
     /// (the domain must come from `resolve(domain:options:events: true)`), polling for a
-    /// socket. Make it before asking for a reboot, so that no event is missed.
+    /// socket. Make it before asking for a reboot, so that no event is missed. Without a
+    /// known channel the watch reads the XML (it needs the channel's state anyway) and
+    /// picks the channel from it.
     public func watch() throws(ClientError) -> any AgentWatch {
-        if channel.isLibvirtManaged { return try AgentEvents(domain: domain) }
-        guard channel.type == "unix", let path = channel.path else {
-            throw ClientError(.unreachable, "\(domain.name): channel \(channel.name) is not a unix socket qga can reach")
-        }
+        if let channel, !channel.isLibvirtManaged { return try ResolvedDomain.pollingWatch(domain, channel) }
+        let events = try AgentEvents(domain: domain)
+        let chosen = try AgentChannel.choose(from: events.channels, wanted: wanted, domain: domain.name)
+        return chosen.isLibvirtManaged ? events : try ResolvedDomain.pollingWatch(domain, chosen)
+    }
+
+    private static func pollingWatch(_ domain: LibvirtDomain, _ channel: AgentChannel) throws(ClientError) -> any AgentWatch {
+        let path = try channel.socketPath(domain: domain.name)
         return PollingWatch(label: path) { options throws(ClientError) in try AgentSession(unixPath: path, options: options) }
+    }
+}
+
+extension AgentChannel {
+    /// The channel qga uses among a domain's `channels`: the one named `wanted`, else the
+    /// one libvirt owns, else the first other unix socket.
+    static func choose(from channels: [AgentChannel], wanted: String?, domain name: String) throws(ClientError) -> AgentChannel {
+        if let wanted {
+            guard let match = channels.first(where: { $0.name == wanted }) else {
+                let have = channels.isEmpty ? "none" : channels.map(\.name).joined(separator: ", ")
+                throw ClientError(.unreachable, "\(name): no guest agent channel named \(wanted) (it has: \(have))")
+            }
+            return match
+        }
+        if let managed = channels.first(where: \.isLibvirtManaged) { return managed }
+        if let other = channels.first(where: { $0.type == "unix" && $0.path != nil }) { return other }
+        throw ClientError(.unreachable, "\(name): QEMU guest agent is not configured (the domain has no org.qemu.guest_agent channel)")
+    }
+
+    /// The host socket of a channel libvirt does not own.
+    func socketPath(domain name: String) throws(ClientError) -> String {
+        guard type == "unix", let path else {
+            throw ClientError(.unreachable, "\(name): channel \(self.name) is not a unix socket qga can reach")
+        }
+        return path
     }
 }
 
@@ -103,38 +138,46 @@ public struct LibvirtResolver: DomainResolver, @unchecked Sendable {
         try resolve(try connection(uri, options: options).domain(name), options: options)
     }
 
-    /// Finds the domain and its agent: through libvirt when libvirt owns the agent channel
-    /// (`org.qemu.guest_agent.0`), or directly through the socket the domain XML names for
-    /// another agent channel. With `events`, `watch()` can wait on libvirt's events.
+    /// Finds the domain and its agent. Without `--channel`, the agent is libvirt's, asked
+    /// first without reading the XML; only if libvirt has no agent channel of its own does
+    /// the XML name another channel's socket (see `LibvirtAgent`). With `--channel`, the
+    /// XML is read at once to find that channel. With `events`, `watch()` can wait on
+    /// libvirt's events.
     public func resolve(domain name: String, options: CallOptions, events: Bool = false) throws(ClientError) -> ResolvedDomain {
         try resolve(try domain(name, options: options, events: events), options: options)
     }
 
     /// The agent of a domain already looked up.
     public func resolve(_ domain: LibvirtDomain, options: CallOptions) throws(ClientError) -> ResolvedDomain {
-        let name = domain.name
-        let channels = AgentChannel.all(inDomainXML: try domain.xml())
-        let chosen: AgentChannel
-        if let wanted = libvirt.channel {
-            guard let match = channels.first(where: { $0.name == wanted }) else {
-                let have = channels.isEmpty ? "none" : channels.map(\.name).joined(separator: ", ")
-                throw ClientError(.unreachable, "\(name): no guest agent channel named \(wanted) (it has: \(have))")
+        guard let wanted = libvirt.channel else {
+            let agent = LibvirtAgent(domain: domain) { refusal, options throws(ClientError) in
+                let chosen = try AgentChannel.choose(from: AgentChannel.all(inDomainXML: try domain.xml()), wanted: nil, domain: domain.name)
+                // libvirt has its channel after all: its refusal stands (not running, say).
+                guard !chosen.isLibvirtManaged else { throw refusal }
+                return try AgentSession(unixPath: try chosen.socketPath(domain: domain.name), options: options)
             }
-            chosen = match
-        } else if let managed = channels.first(where: \.isLibvirtManaged) {
-            chosen = managed
-        } else if let other = channels.first(where: { $0.type == "unix" && $0.path != nil }) {
-            chosen = other
-        } else {
-            throw ClientError(.unreachable, "\(name): QEMU guest agent is not configured (the domain has no org.qemu.guest_agent channel)")
+            return ResolvedDomain(domain: domain, channel: nil, agent: agent, wanted: nil)
         }
-        if chosen.isLibvirtManaged {
-            return ResolvedDomain(domain: domain, channel: chosen, agent: LibvirtAgent(domain: domain))
-        }
-        guard chosen.type == "unix", let path = chosen.path else {
-            throw ClientError(.unreachable, "\(name): channel \(chosen.name) is not a unix socket qga can reach")
-        }
-        return ResolvedDomain(domain: domain, channel: chosen, agent: try AgentSession(unixPath: path, options: options))
+        return try resolve(domain, channels: AgentChannel.all(inDomainXML: try domain.xml()), wanted: wanted, options: options)
+    }
+
+    /// The domain, its agent channel as the XML names it (`--channel`, else libvirt's own,
+    /// else the first socket) and its agent: for what must refuse a domain without an
+    /// agent channel before doing anything (snapshots).
+    public func resolveChannel(domain name: String, options: CallOptions) throws(ClientError) -> ResolvedDomain {
+        let domain = try domain(name, options: options)
+        return try resolve(domain, channels: AgentChannel.all(inDomainXML: try domain.xml()), wanted: libvirt.channel, options: options)
+    }
+
+    private func resolve(_ domain: LibvirtDomain, channels: [AgentChannel], wanted: String?, options: CallOptions)
+        throws(ClientError) -> ResolvedDomain
+    {
+        let chosen = try AgentChannel.choose(from: channels, wanted: wanted, domain: domain.name)
+        let agent: any AgentConnection =
+            chosen.isLibvirtManaged
+            ? LibvirtAgent(domain: domain)
+            : try AgentSession(unixPath: try chosen.socketPath(domain: domain.name), options: options)
+        return ResolvedDomain(domain: domain, channel: chosen, agent: agent, wanted: wanted)
     }
 }
 

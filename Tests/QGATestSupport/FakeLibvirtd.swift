@@ -2,8 +2,9 @@ import Foundation
 import Glibc
 
 /// A libvirt daemon that speaks just enough of libvirt's RPC protocol to let a client open a
-/// connection and look up one domain, and that stops answering on demand: for the hangs a
-/// real libvirtd produces only when it is wedged. Reach it with `uri`.
+/// connection, look up one domain and ask its agent `guest-ping`, and that stops answering
+/// on demand: for the hangs a real libvirtd produces only when it is wedged, and for
+/// counting the calls a command makes. Reach it with `uri`.
 ///
 /// The wire format (libvirt's `virnetprotocol.x` and `remote_protocol.x`): each message is a
 /// 4-byte big-endian length that counts itself, a header of six 32-bit words (program,
@@ -22,19 +23,29 @@ public final class FakeLibvirtd: @unchecked Sendable {
         public static let domainShutdownFlags: Int32 = 258
         public static let domainFSFreeze: Int32 = 335
         public static let domainFSThaw: Int32 = 336
+        /// In the QEMU program (`qemuProgram`), not the remote one.
+        public static let qemuAgentCommand: Int32 = 3
     }
+
+    /// libvirt's two RPC programs: `remote_protocol.x` and `qemu_protocol.x`.
+    public static let remoteProgram: UInt32 = 0x2000_8086
+    public static let qemuProgram: UInt32 = 0x2000_8087
+    /// What the fake's agent answers to every command, as libvirt passes it on.
+    public static let agentReply = #"{"return":{}}"#
 
     private let server: SocketServer
     public var socketPath: String { server.socketPath }
     /// The URI that reaches this daemon (the driver name is only passed along).
     public var uri: String { "qemu+unix:///system?socket=\(socketPath)" }
-    /// Every call received, as (connection number from 1, procedure).
-    public let calls = Mutex<[(connection: Int, procedure: Int32)]>([])
+    /// Every call received, as (connection number from 1, procedure, program).
+    public let calls = Mutex<[(connection: Int, procedure: Int32, program: UInt32)]>([])
 
     /// `stall(connection, procedure)` says whether to leave that call unanswered, and with
-    /// it every later call on the connection. The one domain is `domain`, with `xml`. With
-    /// `shutdownError`, the shutdown call fails with that message, as libvirtd's does when
-    /// the guest's channel closes first, and the domain is shut off from then on.
+    /// it every later call on the connection. The one domain is `domain`, with `xml`. Its
+    /// agent answers through libvirt (`agentReply`) when the XML has libvirt's own agent
+    /// channel; otherwise libvirt's "not configured" error comes back, as from libvirtd.
+    /// With `shutdownError`, the shutdown call fails with that message, as libvirtd's does
+    /// when the guest's channel closes first, and the domain is shut off from then on.
     public init(
         domain: String = "vm", xml: String, shutdownError: String? = nil, stall: @escaping @Sendable (Int, Int32) -> Bool
     ) throws {
@@ -45,15 +56,18 @@ public final class FakeLibvirtd: @unchecked Sendable {
             var stalled = false
             while let header = readMessage(fd) {
                 let procedure = Int32(bitPattern: header[2])
-                calls.withLock { $0.append((connection, procedure)) }
+                calls.withLock { $0.append((connection, procedure, header[0])) }
                 if stalled || stall(connection, procedure) {
                     stalled = true
                     continue
                 }
-                var reply = FakeLibvirtd.answer(procedure, domain: domain, xml: xml, shutOff: shutOff.withLock { $0 })
-                if procedure == Procedure.domainShutdownFlags, let shutdownError {
+                var reply =
+                    header[0] == FakeLibvirtd.qemuProgram
+                    ? FakeLibvirtd.answerQEMU(procedure, xml: xml)
+                    : FakeLibvirtd.answer(procedure, domain: domain, xml: xml, shutOff: shutOff.withLock { $0 })
+                if header[0] == FakeLibvirtd.remoteProgram, procedure == Procedure.domainShutdownFlags, let shutdownError {
                     shutOff.withLock { $0 = true }
-                    reply = FakeLibvirtd.error(shutdownError)
+                    reply = FakeLibvirtd.error(code: 1, shutdownError)
                 }
                 var out = XDR()
                 out.u32(header[0])
@@ -73,9 +87,44 @@ public final class FakeLibvirtd: @unchecked Sendable {
     /// Stops accepting; connections already open stay until their clients leave.
     public func stop() { server.stop() }
 
-    /// The procedures received on `connection`.
+    /// The procedures of the remote program received on `connection`.
     public func procedures(on connection: Int) -> [Int32] {
-        calls.withLock { $0.filter { $0.connection == connection }.map(\.procedure) }
+        calls.withLock { $0.filter { $0.connection == connection && $0.program == FakeLibvirtd.remoteProgram }.map(\.procedure) }
+    }
+
+    /// How many agent commands (`virDomainQemuAgentCommand`) arrived, on any connection.
+    public var agentCommands: Int {
+        calls.withLock { $0.count { $0.program == FakeLibvirtd.qemuProgram && $0.procedure == Procedure.qemuAgentCommand } }
+    }
+
+    /// The QEMU program: the agent command only.
+    private static func answerQEMU(_ procedure: Int32, xml: String) -> (ok: Bool, body: [UInt8]) {
+        guard procedure == Procedure.qemuAgentCommand else {
+            return error(code: 1, "unsupported by the fake libvirtd: QEMU procedure \(procedure)")
+        }
+        guard xml.contains("name='org.qemu.guest_agent.0'") else {
+            // VIR_ERR_ARGUMENT_UNSUPPORTED from the QEMU driver, as qemuDomainAgentAvailable says it.
+            return error(code: 74, "argument unsupported: QEMU guest agent is not configured")
+        }
+        var body = XDR()
+        body.u32(1)  // remote_string: present
+        body.string(agentReply)
+        return (true, body.bytes)
+    }
+
+    /// A `remote_error`: code, domain, message (optional string), level, dom, str1..3,
+    /// int1, int2, net (optional structs absent).
+    private static func error(code: UInt32, _ message: String) -> (ok: Bool, body: [UInt8]) {
+        var body = XDR()
+        body.u32(code)
+        body.u32(10)  // VIR_FROM_QEMU
+        body.u32(1)
+        body.string(message)
+        body.u32(2)
+        for _ in 0..<4 { body.u32(0) }
+        for _ in 0..<2 { body.u32(0) }
+        body.u32(0)
+        return (false, body.bytes)
     }
 
     private static func answer(_ procedure: Int32, domain: String, xml: String, shutOff: Bool) -> (ok: Bool, body: [UInt8]) {
@@ -99,24 +148,9 @@ public final class FakeLibvirtd: @unchecked Sendable {
         case Procedure.domainFSFreeze, Procedure.domainFSThaw:
             body.u32(1)
         default:
-            return error("unsupported by the fake libvirtd: procedure \(procedure)")
+            return error(code: 1, "unsupported by the fake libvirtd: procedure \(procedure)")
         }
         return (true, body.bytes)
-    }
-
-    /// A failed call's body, `remote_error`: code (internal error), domain, message
-    /// (optional string), level, dom, str1..3, int1, int2, net (optional structs absent).
-    private static func error(_ message: String) -> (ok: Bool, body: [UInt8]) {
-        var body = XDR()
-        body.u32(1)
-        body.u32(7)
-        body.u32(1)
-        body.string(message)
-        body.u32(2)
-        for _ in 0..<4 { body.u32(0) }
-        for _ in 0..<2 { body.u32(0) }
-        body.u32(0)
-        return (false, body.bytes)
     }
 }
 

@@ -33,7 +33,7 @@ struct Snapshot: ParsableCommand {
     func run() throws {
         guard case .domain(let domainName) = target else { throw ClientError(.invalidRequest, "snapshots need a libvirt domain") }
         // Resolved with its agent channel, so that a domain without one is refused plainly (exit 2).
-        let domain = try agent.libvirt.resolve(domain: domainName, options: agent.callOptions).domain
+        let domain = try agent.libvirt.resolveChannel(domain: domainName, options: agent.callOptions).domain
         var flags = LibvirtDomain.SnapshotOptions()
         flags.diskOnly = diskOnly
         flags.atomic = atomic
