@@ -64,12 +64,19 @@ public protocol AgentConnection: AnyObject {
     /// Where the agent is, for messages.
     var label: String { get }
 
+    /// Whether requests go through libvirt, whose message limits (request and reply size)
+    /// then bound what one request may carry.
+    var throughLibvirt: Bool { get }
+
     /// Drops the connection from any thread, so that a call blocked on it fails soon and an
     /// agent that serves one client at a time (qemu-ga, a QEMU chardev) can take the next.
     func cancel()
 }
 
 extension AgentConnection {
+    /// A direct channel by default.
+    public var throughLibvirt: Bool { false }
+
     /// Nothing to drop by default (libvirt owns its channel and serialises agent calls).
     public func cancel() {}
 

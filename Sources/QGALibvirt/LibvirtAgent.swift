@@ -70,6 +70,10 @@ public final class LibvirtAgent: AgentConnection {
         }
     }
 
+    /// Through libvirt until a refusal rerouted it to another channel's socket (as far as
+    /// is known so far: before the first call, libvirt's limits are the safe guess).
+    public var throughLibvirt: Bool { lock.withLock { direct }?.throughLibvirt ?? true }
+
     /// Drops the rerouted connection, if any (libvirt's own needs nothing).
     public func cancel() {
         lock.withLock { direct }?.cancel()

@@ -133,7 +133,7 @@ struct GuestProcess {
     /// until it reconnects to it (a domain restart; measured on libvirt 9.0). The agent has
     /// dropped the output either way.
     static func explainedLibvirtLimit(_ error: ClientError, on connection: any AgentConnection) -> CommandFailure? {
-        guard connection is LibvirtAgent, let cause = error.cause as? LibvirtError else { return nil }
+        guard connection.throughLibvirt, let cause = error.cause as? LibvirtError else { return nil }
         var notes = [
             "run it through the agent's own socket (the socket path, or --channel for the domain's other agent channel), or send its output to a guest file and fetch that with qga cp"
         ]

@@ -106,7 +106,7 @@ enum TreeTransfer {
 
     /// Writes the archive of `root` into the guest file `archive` in chunks.
     private static func send(_ root: Int32, as name: [UInt8], to archive: String, connection: any AgentConnection, options: CallOptions) throws {
-        let sizes = ChunkSizes.forConnection(throughLibvirt: connection is LibvirtAgent, maxReplySize: options.maxReplySize)
+        let sizes = ChunkSizes.forConnection(throughLibvirt: connection.throughLibvirt, maxReplySize: options.maxReplySize)
         let file = try GuestFile(agent: connection, options: options, path: archive, mode: "w")
         var pending: [UInt8] = []
         var done = 0
@@ -205,7 +205,7 @@ enum TreeTransfer {
             guard root >= 0 else { throw HostTree.hostError("cannot open", temporary) }
             defer { _ = close(root) }
 
-            let sizes = ChunkSizes.forConnection(throughLibvirt: connection is LibvirtAgent, maxReplySize: options.maxReplySize)
+            let sizes = ChunkSizes.forConnection(throughLibvirt: connection.throughLibvirt, maxReplySize: options.maxReplySize)
             let file = try GuestFile(agent: connection, options: options, path: archive, mode: "r")
             do {
                 let size = try file.seek(0, "end")

@@ -362,7 +362,7 @@ enum FileTransfer {
         do {
             let connection = try agent.connect(target)
             let options = agent.callOptions
-            let sizes = ChunkSizes.forConnection(throughLibvirt: connection is LibvirtAgent, maxReplySize: options.maxReplySize)
+            let sizes = ChunkSizes.forConnection(throughLibvirt: connection.throughLibvirt, maxReplySize: options.maxReplySize)
             let file = try GuestFile(agent: connection, options: options, path: path, mode: "r")
             do {
                 // A pipe or device cannot seek: then there is no size to show or check.
@@ -402,7 +402,7 @@ enum FileTransfer {
     static func upload(from source: HostSource, _ agent: AgentOptions, _ target: Target, path: String) throws {
         let connection = try agent.connect(target)
         let options = agent.callOptions
-        let sizes = ChunkSizes.forConnection(throughLibvirt: connection is LibvirtAgent, maxReplySize: options.maxReplySize)
+        let sizes = ChunkSizes.forConnection(throughLibvirt: connection.throughLibvirt, maxReplySize: options.maxReplySize)
         let file = try GuestFile(agent: connection, options: options, path: path, mode: "w")
         var done = 0
         do {

@@ -114,7 +114,7 @@ struct Run: ParsableCommand {
     private func runCommand() throws -> Int32 {
         guard let target = targets.first else { throw ValidationError("Missing expected argument '<target> ...'") }
         let connection = try agent.connect(target)
-        let input = try readInput(limit: Run.inputLimit(throughLibvirt: connection is LibvirtAgent), label: connection.label)
+        let input = try readInput(limit: Run.inputLimit(throughLibvirt: connection.throughLibvirt), label: connection.label)
         return try runOn(connection, input: input, output: RunOutput(direct: true))
     }
 
