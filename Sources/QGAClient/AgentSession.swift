@@ -14,7 +14,7 @@ public final class AgentSession: AgentConnection {
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
     /// The clock every deadline is measured on, and where sync ids come from: the real ones
     /// in production, injected by tests so that timeouts take no time and ids are known.
-    private let now: () -> ContinuousClock.Instant
+    let now: () -> ContinuousClock.Instant
     private let nextSyncID: () -> UInt64
 
     /// `label` names the agent in messages (a path, a domain).
@@ -47,11 +47,7 @@ public final class AgentSession: AgentConnection {
     public func cancel() { stream.cancel() }
 
     public func execute(_ request: Request, options: CallOptions) throws(ClientError) -> Reply? {
-        if framer.maxMessageSize != options.maxReplySize {
-            framer = Framer(maxMessageSize: options.maxReplySize)
-            events = []
-            eventIndex = 0
-        }
+        prepare(options)
         try sync(timeout: options.syncTimeout)
 
         let expectsReply = Catalogue.info(request.execute)?.successResponse ?? true
@@ -88,6 +84,19 @@ public final class AgentSession: AgentConnection {
                 return Reply(incoming: incoming, raw: bytes)
             }
         }
+    }
+
+    /// Applies the call's reply cap to the framer.
+    func prepare(_ options: CallOptions) {
+        if framer.maxMessageSize != options.maxReplySize {
+            framer = Framer(maxMessageSize: options.maxReplySize)
+            events = []
+            eventIndex = 0
+        }
+    }
+
+    func send(_ bytes: [UInt8], deadline: Deadline) throws(ClientError) {
+        try stream.send(bytes, deadline: deadline)
     }
 
     /// Brings the channel into a known state; throws `.notResponding` when the agent does
@@ -137,7 +146,7 @@ public final class AgentSession: AgentConnection {
     }
 
     /// The next framed event, reading more from the channel when none is queued.
-    private func nextEvent(deadline: Deadline) throws(ClientError) -> Framer.Event {
+    func nextEvent(deadline: Deadline) throws(ClientError) -> Framer.Event {
         while eventIndex >= events.count {
             // Checked here too: an agent that talks without pause never lets a read time out.
             if deadline.hasPassed(at: now()) { throw ClientError(.notResponding, "\(label): timed out") }
@@ -156,7 +165,7 @@ public final class AgentSession: AgentConnection {
         return events[eventIndex]
     }
 
-    private func interpret(_ bytes: [UInt8]) throws(ClientError) -> Incoming {
+    func interpret(_ bytes: [UInt8]) throws(ClientError) -> Incoming {
         do {
             return try Incoming(JSONParser.parse(bytes))
         } catch {
@@ -164,7 +173,7 @@ public final class AgentSession: AgentConnection {
         }
     }
 
-    private func violation(_ error: ProtocolError, limit: Int) -> ClientError {
+    func violation(_ error: ProtocolError, limit: Int) -> ClientError {
         switch error.code {
         case .messageTooLarge:
             return ClientError(

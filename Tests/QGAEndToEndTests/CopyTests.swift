@@ -120,7 +120,7 @@ import Testing
         try FakeAgent { connection in
             var writes = 0
             var reads = 0
-            while connection.answerSync() != nil, let request = connection.nextRequest() {
+            CopyTests.serve(connection) { request in
                 let command = request["execute"]?.string ?? ""
                 log.withLock { $0.append(command) }
                 switch command {
@@ -134,7 +134,22 @@ import Testing
                 case "guest-file-seek": connection.send(#"{"return": {"position": 0, "eof": false}}"# + "\n")
                 default: connection.send(#"{"return": {}}"# + "\n")
                 }
+                return true
             }
+        }
+    }
+
+    /// Serves a connection as an agent does, syncs and pipelined requests alike: a sync is
+    /// answered at once, every other request handed to `handle` in order until it returns
+    /// false or the client leaves.
+    static func serve(_ connection: FakeConnection, onSync: () -> Void = {}, _ handle: (JSONValue) throws -> Bool) rethrows {
+        while let request = connection.nextRequest() {
+            if request["execute"] == "guest-sync-delimited", let id = request["arguments"]?["id"] {
+                onSync()
+                connection.send([0xFF] + Array(#"{"return": \#(id)}"#.utf8) + [0x0A])
+                continue
+            }
+            guard try handle(request) else { return }
         }
     }
 
@@ -147,21 +162,61 @@ import Testing
         try FakeAgent { connection in
             let real = try agent.connect()
             var writes = 0
-            while connection.answerSync() != nil, let request = connection.nextRequest() {
+            CopyTests.serve(connection) { request in
                 let command = request["execute"]?.string ?? ""
                 log.withLock { $0.append(command) }
                 if command == "guest-file-write" {
                     writes += 1
                     if writes == 2 {
                         meanwhile()
-                        connection.send(#"{"error": {"class": "GenericError", "desc": "failed to write to file: No space left on device"}}"# + "\n")
-                        continue
+                        let id = request["id"].map { ", \"id\": \($0)" } ?? ""
+                        connection.send(#"{"error": {"class": "GenericError", "desc": "failed to write to file: No space left on device"}"# + id + "}\n")
+                        return true
                     }
                 }
-                guard let reply = real.call(JSONPrinter(layout: .compact).string(request), timeout: 30) else { return }
+                guard let reply = real.call(JSONPrinter(layout: .compact).string(request), timeout: 30) else { return false }
                 connection.send(JSONPrinter(layout: .compact).string(reply) + "\n")
+                return true
             }
         }
+    }
+
+    /// 20 MiB both ways on each agent, through a relay that counts what reaches it: the
+    /// chunks go pipelined (a handful of syncs for 20 writes and 20 reads, where one at a time
+    /// took a sync each), and the copies' SHA-256 match the original's.
+    @Test(arguments: AgentKind.allCases)
+    func pipelinedCopyBothWays(kind: AgentKind) throws {
+        let agent = try AgentProcess(kind)
+        let counts = Mutex<[String: Int]>([:])
+        let relay = try FakeAgent { connection in
+            let real = try agent.connect()
+            CopyTests.serve(connection, onSync: { counts.withLock { $0["sync", default: 0] += 1 } }) { request in
+                counts.withLock { $0[request["execute"]?.string ?? "?", default: 0] += 1 }
+                guard let reply = real.call(JSONPrinter(layout: .compact).string(request), timeout: 30) else { return false }
+                connection.send(JSONPrinter(layout: .compact).string(reply) + "\n")
+                return true
+            }
+        }
+        defer { relay.stop() }
+        let host = try TemporaryDirectory("qga-cp")
+        defer { host.remove() }
+        #expect(FileManager.default.createFile(atPath: host.path + "/in", contents: Data(CopyTests.randomBytes(20 << 20))))
+        let guestFile = agent.directory.path + "/big"
+        let up = try Binaries.qga(["cp", host.path + "/in", relay.socketPath + ":" + guestFile], timeout: 120)
+        #expect(up.status == 0, "\(up)")
+        let upCounts = counts.withLock { $0 }
+        #expect(upCounts["guest-file-write"] == 20)
+        #expect((upCounts["sync"] ?? 0) <= 4, "\(upCounts)")
+        counts.withLock { $0 = [:] }
+        let down = try Binaries.qga(["cp", relay.socketPath + ":" + guestFile, host.path + "/out"], timeout: 120)
+        #expect(down.status == 0, "\(down)")
+        let downCounts = counts.withLock { $0 }
+        #expect((downCounts["guest-file-read"] ?? 0) >= 20)
+        #expect((downCounts["sync"] ?? 0) <= 5, "\(downCounts)")
+        let sums = try [host.path + "/in", guestFile, host.path + "/out"].map { path in
+            try run("/usr/bin/sha256sum", [path]).stdout.prefix(64)
+        }
+        #expect(sums.count == 3 && sums[0].count == 64 && sums[0] == sums[1] && sums[1] == sums[2])
     }
 
     /// A write that fails after the first chunk: the handle is closed and the partial guest

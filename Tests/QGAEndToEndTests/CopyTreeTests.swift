@@ -159,7 +159,7 @@ import Testing
     static func hostileAgent(_ archive: [UInt8], log: Mutex<[String]>) throws -> FakeAgent {
         try FakeAgent { connection in
             var position = 0
-            while connection.answerSync() != nil, let request = connection.nextRequest() {
+            CopyTests.serve(connection) { request in
                 let command = request["execute"]?.string ?? ""
                 log.withLock { $0.append(command) }
                 switch command {
@@ -177,6 +177,7 @@ import Testing
                     connection.send(#"{"return": {"count": \#(chunk.count), "buf-b64": "\#(Base64.encode(chunk))", "eof": true}}"# + "\n")
                 default: connection.send(#"{"return": {}}"# + "\n")
                 }
+                return true
             }
         }
     }

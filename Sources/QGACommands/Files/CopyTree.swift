@@ -108,6 +108,7 @@ enum TreeTransfer {
     private static func send(_ root: Int32, as name: [UInt8], to archive: String, connection: any AgentConnection, options: CallOptions) throws {
         let sizes = ChunkSizes.forConnection(throughLibvirt: connection.throughLibvirt, maxReplySize: options.maxReplySize)
         let file = try GuestFile(agent: connection, options: options, path: archive, mode: "w")
+        file.depth = sizes.writeDepth
         var pending: [UInt8] = []
         var done = 0
         var progress = Progress(total: nil)
@@ -210,6 +211,7 @@ enum TreeTransfer {
             do {
                 let size = try file.seek(0, "end")
                 _ = try file.seek(0, "set")
+                file.depth = sizes.readDepth
                 var progress = Progress(total: size)
                 var done = 0
                 var eof = false

@@ -31,32 +31,61 @@ enum CopyEndpoint {
     static let help = "TARGET:/PATH for a file in the guest (split at the last ':/'), a host path, or - for stdin/stdout."
 }
 
-/// How much one `guest-file-read` asks for and one `guest-file-write` carries.
+/// How much one `guest-file-read` asks for and one `guest-file-write` carries, and how many
+/// of each may be in flight at once.
 struct ChunkSizes: Equatable {
     var read: Int
     var write: Int
+    var readDepth = 1
+    var writeDepth = 1
 
     /// Through libvirt a reply must fit one 4 MiB RPC string after base64 (just under 3 MiB
     /// read), and a request libvirt's 192 KiB (`LibvirtAgent.maxRequest`: 128 KiB written);
-    /// each round trip is dear, so chunks are as large as fits. A direct channel could take far more (the agents cap a message at 64 MiB), but
-    /// 1 MiB measured fastest there (scripts/bench-cp: 4 MiB chunks ran at about half the
-    /// rate with qemu-ga). A read's reply must also fit `--max-reply-size`.
+    /// libvirt takes one request at a time, and each round trip is dear, so chunks are as
+    /// large as fits. A direct channel pipelines (see `GuestFile`); the sizes and depths
+    /// are what measured fastest there (scripts/bench-vm-files, both agents). A read's reply
+    /// must also fit `--max-reply-size`.
     static func forConnection(throughLibvirt: Bool, maxReplySize: Int) -> ChunkSizes {
-        var sizes = throughLibvirt ? ChunkSizes(read: LibvirtAgent.maxReadCount, write: 128 << 10) : ChunkSizes(read: 1 << 20, write: 1 << 20)
+        var sizes = throughLibvirt
+            ? ChunkSizes(read: LibvirtAgent.maxReadCount, write: 128 << 10)
+            : ChunkSizes(read: ChunkSizes.direct.read, write: ChunkSizes.direct.write, readDepth: ChunkSizes.direct.readDepth, writeDepth: ChunkSizes.direct.writeDepth)
         // base64 takes 4 bytes per 3, and the reply's JSON around it a few dozen.
         let fitting = max(maxReplySize - 256, 0) / 4 * 3
         sizes.read = max(min(sizes.read, fitting), 512)
         return sizes
     }
+
+    /// A direct channel's chunks and depths. Writes go one at a time (but without a sync
+    /// each): with two or more in flight over virtio-serial, even of 256 KiB, qemu-ga 7.2
+    /// stopped answering for longer than the 30 s deadline (scripts/bench-vm-files' test bed).
+    static let direct = ChunkSizes(read: 1 << 20, write: 1 << 20, readDepth: 4, writeDepth: 1)
 }
 
-/// An open file in the guest, read or written through `guest-file-*` in chunks.
+/// An open file in the guest, read or written through `guest-file-*` in chunks. On a direct
+/// channel, with a `depth`, reads and writes are pipelined: up to `depth` requests in flight,
+/// replies taken in order, so at most `depth` chunks are on their way. A pipelined write
+/// whose reply takes longer than `stallPatience` is waited for, never resent (a write must
+/// not be applied twice), and the rest of the copy goes one request at a time.
 final class GuestFile {
     let agent: any AgentConnection
     let options: CallOptions
     let path: String
     private let handle: Int
     private var closed = false
+    /// How many requests may be in flight on a direct channel, taking replies by id with one
+    /// sync for them all; nil: one call at a time, each with its own sync (and always
+    /// through libvirt).
+    var depth: Int?
+    private var pipeline: AgentPipeline?
+    /// The sizes of the writes in flight, oldest first.
+    private var writesInFlight: [Int] = []
+    /// A read in flight saw the end of the file: later reads return nothing.
+    private var readEnded = false
+    /// Bytes the agent confirmed writing.
+    private(set) var written = 0
+
+    /// How long a pipelined write's reply may take before the copy stops pipelining.
+    static let stallPatience: Duration = .seconds(5)
 
     /// Opens `path` in the guest with `mode` (`r` or `w`); the agent's refusal (a missing
     /// directory, no permission) is an error naming the path.
@@ -77,30 +106,108 @@ final class GuestFile {
         self.handle = handle
     }
 
+    private func readRequest(_ count: Int) -> Request {
+        Request("guest-file-read", arguments: ["handle": .number(JSONNumber(handle)), "count": .number(JSONNumber(count))])
+    }
+
+    private func writeRequest(_ bytes: [UInt8]) -> Request {
+        Request("guest-file-write", arguments: ["handle": .number(JSONNumber(handle)), "buf-b64": .string(Base64.encode(bytes))])
+    }
+
+    /// The open pipeline, or a new one after a sync; nil when requests go one at a time.
+    private func openPipeline() throws -> AgentPipeline? {
+        if let pipeline { return pipeline }
+        guard let depth, let session = agent as? AgentSession else { return nil }
+        pipeline = try session.pipeline(options: options, depth: depth, stallPatience: GuestFile.stallPatience)
+        return pipeline
+    }
+
+    /// Runs `body` on the pipeline; after a failure the pipeline is dropped without waiting
+    /// for what is in flight (the next call syncs past it).
+    private func piped<T>(_ body: (AgentPipeline) throws -> T) throws -> T? {
+        guard let pipeline = try openPipeline() else { return nil }
+        do {
+            return try body(pipeline)
+        } catch {
+            self.pipeline = nil
+            writesInFlight = []
+            throw error
+        }
+    }
+
     /// Reads up to `count` bytes; the bytes and whether the agent saw the end of the file.
+    /// Pipelined, every request asks for `count`: use one count per file.
     func read(_ count: Int) throws -> (bytes: [UInt8], eof: Bool) {
-        let value = try agent.call("guest-file-read", arguments: ["handle": .number(JSONNumber(handle)), "count": .number(JSONNumber(count))], options: options)
+        if readEnded { return ([], true) }
+        let piped = try piped { pipeline in
+            while pipeline.inFlight < pipeline.depth { try pipeline.send(readRequest(count)) }
+            return try GuestFile.value(pipeline.receive(), of: "guest-file-read")
+        }
+        let value = try piped ?? agent.call("guest-file-read", arguments: readRequest(count).arguments, options: options)
         guard let text = value?["buf-b64"]?.string, let bytes = Base64.decode(text), bytes.count <= count,
             value?["count"]?.number?.int == bytes.count
         else {
             throw ClientError(.protocolViolation, "\(agent.label): guest-file-read returned a malformed reply")
         }
-        return (bytes, value?["eof"]?.bool ?? bytes.isEmpty)
+        let eof = value?["eof"]?.bool ?? bytes.isEmpty
+        if pipeline != nil, eof || bytes.isEmpty {
+            readEnded = true
+            try settle()
+        }
+        return (bytes, eof)
     }
 
-    /// Writes all of `bytes`; a short write is an error.
+    /// Writes all of `bytes`; a short write is an error. Pipelined, it returns once the
+    /// request is sent: a failure may surface on a later call; `settle` waits for them all.
     func write(_ bytes: [UInt8]) throws {
-        let value = try agent.call("guest-file-write", arguments: ["handle": .number(JSONNumber(handle)), "buf-b64": .string(Base64.encode(bytes))], options: options)
-        guard let written = value?["count"]?.number?.int else {
+        let sent: Void? = try piped { pipeline in
+            try pipeline.send(writeRequest(bytes), makingRoom: confirmWrite)
+            writesInFlight.append(bytes.count)
+        }
+        if sent != nil { return }
+        let value = try agent.call("guest-file-write", arguments: writeRequest(bytes).arguments, options: options)
+        try confirm(value, sent: bytes.count)
+    }
+
+    /// Checks the reply to the oldest write in flight.
+    private func confirmWrite(_ reply: Reply) throws {
+        guard !writesInFlight.isEmpty else { return }
+        try confirm(GuestFile.value(reply, of: "guest-file-write"), sent: writesInFlight.removeFirst())
+    }
+
+    private func confirm(_ value: JSONValue?, sent: Int) throws {
+        guard let count = value?["count"]?.number?.int else {
             throw ClientError(.protocolViolation, "\(agent.label): guest-file-write returned a malformed reply")
         }
-        guard written == bytes.count else {
-            throw CommandFailure(code: ExitCodes.operationFailed, message: "\(path): the guest wrote \(written) of \(bytes.count) bytes")
+        guard count == sent else {
+            throw CommandFailure(code: ExitCodes.operationFailed, message: "\(path): the guest wrote \(count) of \(sent) bytes")
+        }
+        written += count
+    }
+
+    /// Waits for every request in flight (a write's failure is thrown here) and ends the
+    /// pipeline; the next request syncs again.
+    func settle() throws {
+        guard let pipeline else { return }
+        defer {
+            self.pipeline = nil
+            writesInFlight = []
+        }
+        try pipeline.drain(confirmWrite)
+    }
+
+    /// A reply's value; an error reply becomes `ClientError.Code.agentError`.
+    private static func value(_ reply: Reply?, of command: String) throws(ClientError) -> JSONValue? {
+        switch reply?.incoming {
+        case .success(let value, _): return value
+        case .failure(let error, _): throw ClientError(.agentError(error), error.description)
+        case .event, nil: return nil
         }
     }
 
     /// Moves the file position (`whence`: set or end); the new position.
     func seek(_ offset: Int, _ whence: String) throws -> Int {
+        try settle()
         let value = try agent.call("guest-file-seek", arguments: ["handle": .number(JSONNumber(handle)), "offset": .number(JSONNumber(offset)), "whence": .string(whence)], options: options)
         guard let position = value?["position"]?.number?.int, position >= 0 else {
             throw ClientError(.protocolViolation, "\(agent.label): guest-file-seek returned a malformed reply")
@@ -111,12 +218,18 @@ final class GuestFile {
     /// Closes the handle; a failure here (a write the guest could not flush) is an error.
     func close() throws {
         guard !closed else { return }
+        try settle()
         closed = true
         _ = try agent.call("guest-file-close", arguments: ["handle": .number(JSONNumber(handle))], options: options)
     }
 
-    /// Closes the handle when a transfer failed; the first error is the one to report.
-    func closeQuietly() { try? close() }
+    /// Closes the handle when a transfer failed, without waiting for what is in flight; the
+    /// first error is the one to report.
+    func closeQuietly() {
+        pipeline = nil
+        writesInFlight = []
+        try? close()
+    }
 }
 
 /// Where a copy from the guest lands: stdout, or a temporary file beside the destination
@@ -365,9 +478,13 @@ enum FileTransfer {
             let sizes = ChunkSizes.forConnection(throughLibvirt: connection.throughLibvirt, maxReplySize: options.maxReplySize)
             let file = try GuestFile(agent: connection, options: options, path: path, mode: "r")
             do {
-                // A pipe or device cannot seek: then there is no size to show or check.
+                // A pipe or device cannot seek: then there is no size to show or check. Only
+                // a file with a size reads ahead (a read past the end of a pipe could block).
                 let size = try? file.seek(0, "end")
-                if size != nil { _ = try file.seek(0, "set") }
+                if let size {
+                    _ = try file.seek(0, "set")
+                    if size > 0 { file.depth = sizes.readDepth }
+                }
                 var progress = Progress(total: size, enabled: showProgress && Console.isTerminal(2))
                 var done = 0
                 while sink.open {
@@ -404,6 +521,7 @@ enum FileTransfer {
         let options = agent.callOptions
         let sizes = ChunkSizes.forConnection(throughLibvirt: connection.throughLibvirt, maxReplySize: options.maxReplySize)
         let file = try GuestFile(agent: connection, options: options, path: path, mode: "w")
+        file.depth = sizes.writeDepth
         var done = 0
         do {
             var progress = Progress(total: source.size)
@@ -414,6 +532,7 @@ enum FileTransfer {
                 done += bytes.count
                 progress.update(done)
             }
+            try file.settle()
             progress.finish(done)
             let size = try file.seek(0, "end")
             guard size == done else {
@@ -424,7 +543,7 @@ enum FileTransfer {
             file.closeQuietly()
             var status = ExitStatus(error)
             if !GuestCommand(connection: connection, options: options, purpose: "qga cp").removeFile(path) {
-                status.notes.append("qga: \(path) in the guest is left partial (\(done) bytes written); remove it")
+                status.notes.append("qga: \(path) in the guest is left partial (\(file.written) bytes written); remove it")
             }
             throw CommandFailure(code: status.code, message: status.message.map(withoutPrefix), notes: status.notes.map(withoutPrefix))
         }
