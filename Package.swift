@@ -27,11 +27,15 @@ let package = Package(
         // Layer 3: transports and the agent session (sync, deadlines, reply cap).
         .target(name: "QGAClient", dependencies: ["QGAProtocol", "QGASystem"]),
 
-        // libvirt's C API through a [system] module map; only QGALibvirt imports it.
-        .systemLibrary(name: "CLibvirt", pkgConfig: "libvirt-qemu", providers: [.apt(["libvirt-dev"])]),
+        // libvirt's C API (headers and types from libvirt-dev) through a [system] module map;
+        // only QGALibvirt imports it. Nothing links libvirt: CLibvirtLoader's stubs, generated
+        // by scripts/generate-libvirt-stubs, load it on first use.
+        .systemLibrary(name: "CLibvirt"),
+        .target(name: "CLibvirtLoader"),
 
         // Layer 4: libvirt domains as targets, lifecycle, fsfreeze and snapshots.
-        .target(name: "QGALibvirt", dependencies: ["QGAClient", "QGAProtocol", "QGASystem", "CLibvirt"]),
+        .target(
+            name: "QGALibvirt", dependencies: ["QGAClient", "QGAProtocol", "QGASystem", "CLibvirt", "CLibvirtLoader"]),
 
         // Layer 5: the `qga` command tree.
         .target(

@@ -1,4 +1,5 @@
 import CLibvirt
+import CLibvirtLoader
 import Glibc
 import Dispatch
 import QGAClient
@@ -27,6 +28,20 @@ enum ErrorNumber {
     static let agentUnresponsive: Int32 = 86
     static let authUnavailable: Int32 = 94
     static let agentUnsynced: Int32 = 97
+}
+
+/// libvirt is not linked but loaded on first need (CLibvirtLoader), so that socket and vsock
+/// targets never map it and qga runs where it is not installed. The result of the one attempt.
+private let libvirtLoadFailure: String? = qga_libvirt_load().map { String(cString: $0) }
+
+/// Loads libvirt unless done already; every path to a libvirt function passes here first (the
+/// stubs would otherwise fail without a libvirt error).
+func requireLibvirt() throws(ClientError) {
+    guard let failure = libvirtLoadFailure else { return }
+    throw ClientError(
+        .unreachable,
+        "cannot load libvirt (\(failure)): install libvirt's client library (libvirt0 on Debian and Ubuntu, libvirt-libs on Fedora and RHEL)"
+    )
 }
 
 /// Reads and clears libvirt's last error for this thread, as the client layer's error.
@@ -177,6 +192,7 @@ public final class LibvirtConnection: @unchecked Sendable {
     public init(
         uri: String, callSeconds: Double = LibvirtConnection.defaultCallSeconds, events: Bool = false, readOnly: Bool = false
     ) throws(ClientError) {
+        try requireLibvirt()
         LibvirtConnection.silenceDefaultErrorPrinter
         if events && !LibvirtConnection.eventLoopRegistered {
             throw lastError("virEventRegisterDefaultImpl")

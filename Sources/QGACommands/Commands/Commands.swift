@@ -5,6 +5,7 @@ import QGAProtocol
 /// `qga commands [TARGET]`: the catalogue, and what one agent offers of it.
 struct Commands: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "commands",
         abstract: "List the agent commands qga knows, and which ones an agent has.",
         discussion: """
             Without a target: every command of the catalogue (QEMU's qga schema), with the \

@@ -6,6 +6,7 @@ import QGAProtocol
 /// `qga exec --describe COMMAND`.
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "exec",
         abstract: "Run any agent command and print its result.",
         usage: """
             qga exec [<options>] <target> ... <command> [<argument> ...]

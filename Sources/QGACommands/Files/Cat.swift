@@ -3,6 +3,7 @@ import ArgumentParser
 /// `qga cat TARGET:/PATH`: a guest file on stdout.
 struct Cat: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cat",
         abstract: "Print a file of the guest.",
         discussion: """
             The file's bytes go to stdout unchanged; on a terminal, control characters other \

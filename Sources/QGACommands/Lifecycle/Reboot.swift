@@ -4,6 +4,7 @@ import QGAClient
 /// `qga reboot TARGET [--wait [SECONDS]] [--fallback acpi]`
 struct Reboot: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reboot",
         abstract: "Reboot the guest through its agent.",
         discussion: """
             libvirt domains go through virDomainReboot in agent mode; sockets get \

@@ -4,6 +4,7 @@ import QGAClient
 /// `qga shutdown TARGET [--mode powerdown|halt|reboot] [--wait [SECONDS]] [--fallback acpi]`
 struct Shutdown: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "shutdown",
         abstract: "Shut the guest down through its agent.",
         discussion: """
             libvirt domains go through virDomainShutdownFlags in agent mode (halt through \

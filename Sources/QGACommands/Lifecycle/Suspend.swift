@@ -23,6 +23,7 @@ enum SuspendMode: String, CaseIterable, ExpressibleByArgument {
 /// `qga suspend ram|disk|hybrid TARGET`: put the guest to sleep.
 struct Suspend: Query {
     static let configuration = CommandConfiguration(
+        commandName: "suspend",
         abstract: "Suspend the guest to RAM, to disk, or both.",
         discussion: """
             ram is guest-suspend-ram (S3), disk guest-suspend-disk (hibernation), hybrid \

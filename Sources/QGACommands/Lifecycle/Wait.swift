@@ -4,6 +4,7 @@ import QGAClient
 /// `qga wait TARGET [--timeout S]`
 struct Wait: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "wait",
         abstract: "Wait until the guest's agent answers.",
         discussion: """
             Returns (exit 0) as soon as the agent answers guest-ping: for scripts right \

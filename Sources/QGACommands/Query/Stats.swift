@@ -5,6 +5,7 @@ import QGAProtocol
 /// `qga stats cpu|disk TARGET`: the guest's CPU and disk counters.
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stats",
         abstract: "Show the guest's CPU or disk counters.",
         discussion: "The counters since the guest booted, as its kernel keeps them (Linux guests).",
         subcommands: [CPUStats.self, DiskStats.self])

@@ -9,6 +9,7 @@ import SystemPackage
 /// `qga run TARGET... [-e K=V]... [--timeout S] [--shell] [--kill] -- CMD [ARGS...]`
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a command in the guest and pass on its output and exit status, as ssh does.",
         usage: """
             qga run [<options>] <target> ... -- <command> [<argument> ...]

@@ -6,6 +6,7 @@ import QGALibvirt
 /// `qga snapshot TARGET [--name NAME] [--disk-only] [--atomic] [--allow-unquiesced]`
 struct Snapshot: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "snapshot",
         abstract: "Take a quiesced libvirt snapshot of a domain.",
         discussion: """
             Creates the snapshot with VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE, so the guest agent \
