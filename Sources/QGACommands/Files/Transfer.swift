@@ -43,7 +43,7 @@ struct ChunkSizes: Equatable {
     /// read), and a request libvirt's 192 KiB (`LibvirtAgent.maxRequest`: 128 KiB written);
     /// libvirt takes one request at a time, and each round trip is dear, so chunks are as
     /// large as fits. A direct channel pipelines (see `GuestFile`); the sizes and depths
-    /// are what measured fastest there (scripts/bench-vm-files, both agents). A read's reply
+    /// are what measured fastest there (scripts/bench, both agents). A read's reply
     /// must also fit `--max-reply-size`.
     static func forConnection(throughLibvirt: Bool, maxReplySize: Int) -> ChunkSizes {
         var sizes = throughLibvirt
@@ -57,7 +57,7 @@ struct ChunkSizes: Equatable {
 
     /// A direct channel's chunks and depths. Writes go one at a time (but without a sync
     /// each): with two or more in flight over virtio-serial, even of 256 KiB, qemu-ga 7.2
-    /// stopped answering for longer than the 30 s deadline (scripts/bench-vm-files' test bed).
+    /// stopped answering for longer than the 30 s deadline (the VM test bed).
     static let direct = ChunkSizes(read: 1 << 20, write: 1 << 20, readDepth: 4, writeDepth: 1)
 }
 
