@@ -68,21 +68,26 @@ public final class AgentSession: AgentConnection {
                     "\(label): the agent did not answer \(request.execute) within \(seconds(timeout))",
                     cause: error)
             }
-            switch event {
-            case .delimiter:
-                continue
-            case .junk(let prefix, let count):
-                throw ClientError(.protocolViolation, "\(label): the agent sent \(count) bytes that are not JSON: \(show(prefix))")
-            case .error(let error):
-                throw violation(error, limit: options.maxReplySize)
-            case .message(let bytes):
-                let incoming = try interpret(bytes)
-                if case .event = incoming { continue }
-                // A reply that echoes some other id was meant for an earlier client; agents
-                // older than QEMU 4.0 echo none at all.
-                if let id = request.id, let echoed = incoming.id, echoed != id { continue }
-                return Reply(incoming: incoming, raw: bytes)
-            }
+            if let reply = try reply(in: event, for: request.id, maxReplySize: options.maxReplySize) { return reply }
+        }
+    }
+
+    /// The reply `event` carries for the request with `id`, or nil to read on: past a
+    /// delimiter, an event, or a reply that echoes some other id (meant for an earlier
+    /// client; agents older than QEMU 4.0 echo none at all, and their reply is taken).
+    func reply(in event: Framer.Event, for id: JSONValue?, maxReplySize: Int) throws(ClientError) -> Reply? {
+        switch event {
+        case .delimiter:
+            return nil
+        case .junk(let prefix, let count):
+            throw ClientError(.protocolViolation, "\(label): the agent sent \(count) bytes that are not JSON: \(show(prefix))")
+        case .error(let error):
+            throw violation(error, limit: maxReplySize)
+        case .message(let bytes):
+            let incoming = try interpret(bytes)
+            if case .event = incoming { return nil }
+            if let id, let echoed = incoming.id, echoed != id { return nil }
+            return Reply(incoming: incoming, raw: bytes)
         }
     }
 

@@ -105,21 +105,11 @@ public final class AgentPipeline {
                 throw ClientError(
                     .notResponding, "\(label): the agent did not answer \(oldest.command) within \(seconds(timeout))", cause: error)
             }
-            switch event {
-            case .delimiter:
-                continue
-            case .junk(let prefix, let count):
-                throw ClientError(.protocolViolation, "\(label): the agent sent \(count) bytes that are not JSON: \(show(prefix))")
-            case .error(let error):
-                throw session.violation(error, limit: options.maxReplySize)
-            case .message(let bytes):
-                let incoming = try session.interpret(bytes)
-                if case .event = incoming { continue }
-                if let echoed = incoming.id, echoed != .number(JSONNumber(oldest.id)) { continue }
-                head += 1
-                lastReply = session.now()
-                return Reply(incoming: incoming, raw: bytes)
-            }
+            guard let reply = try session.reply(in: event, for: .number(JSONNumber(oldest.id)), maxReplySize: options.maxReplySize)
+            else { continue }
+            head += 1
+            lastReply = session.now()
+            return reply
         }
     }
 }
