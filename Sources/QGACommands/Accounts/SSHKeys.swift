@@ -29,6 +29,22 @@ struct KeyInput: ParsableArguments {
     /// The most a key file may hold: far more than any authorized_keys.
     static let maxFileSize = 1 << 20
 
+    /// Throws unless a key or a file is given; `orElse` ends the message (nil: none needed).
+    func validate(orElse alternative: String?) throws {
+        guard let alternative, keys.isEmpty, file == nil else { return }
+        throw ValidationError("give at least one -k KEY or -f FILE\(alternative)")
+    }
+
+    /// The request's `username` and `keys`; unless `noneAllowed`, a usage error when the
+    /// file held no key either.
+    func arguments(user: String, noneAllowed: Bool) throws -> JSONObject {
+        let keys = try all()
+        guard noneAllowed || !keys.isEmpty else {
+            throw CommandFailure(code: ExitCodes.usage, message: "no keys were given; nothing was changed")
+        }
+        return ["username": .string(user), "keys": .array(keys.map { .string($0) })]
+    }
+
     /// Every key: the arguments, then the file's.
     func all() throws -> [String] {
         guard let file else { return keys }
@@ -91,15 +107,11 @@ struct SSHKeysAdd: Query {
     @Flag(help: "Replace every key the user has with the keys given.") var reset = false
 
     func validate() throws {
-        guard reset || !input.keys.isEmpty || input.file != nil else {
-            throw ValidationError("give at least one -k KEY or -f FILE (or --reset to remove every key)")
-        }
+        try input.validate(orElse: reset ? nil : " (or --reset to remove every key)")
     }
 
     func agentArguments() throws -> JSONObject? {
-        let keys = try input.all()
-        guard reset || !keys.isEmpty else { throw CommandFailure(code: ExitCodes.usage, message: "no keys were given; nothing was changed") }
-        var arguments: JSONObject = ["username": .string(user), "keys": .array(keys.map { .string($0) })]
+        var arguments = try input.arguments(user: user, noneAllowed: reset)
         if reset { arguments.append(key: "reset", value: .bool(true)) }
         return arguments
     }
@@ -121,13 +133,11 @@ struct SSHKeysRemove: Query {
     @OptionGroup var input: KeyInput
 
     func validate() throws {
-        guard !input.keys.isEmpty || input.file != nil else { throw ValidationError("give at least one -k KEY or -f FILE") }
+        try input.validate(orElse: "")
     }
 
     func agentArguments() throws -> JSONObject? {
-        let keys = try input.all()
-        guard !keys.isEmpty else { throw CommandFailure(code: ExitCodes.usage, message: "no keys were given; nothing was changed") }
-        return ["username": .string(user), "keys": .array(keys.map { .string($0) })]
+        try input.arguments(user: user, noneAllowed: false)
     }
 
     func human(_ value: JSONValue, label: String) throws(ClientError) -> HumanView { [] }
