@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import QGAProtocol
 
 /// The `qga` command: talk to QEMU guest agents from the host.
 public struct QGA: ParsableCommand {
@@ -40,7 +41,7 @@ public struct QGA: ParsableCommand {
               64     usage error
             freeze-run otherwise exits with the host command's status.
             """,
-        version: "0.1.0",
+        version: Release.version,
         subcommands: [
             Exec.self, Run.self, Copy.self, Cat.self, Commands.self, Shutdown.self, Reboot.self, Wait.self, FSFreeze.self, FreezeRun.self, Snapshot.self,
             Ping.self, Info.self, OSInfo.self, Hostname.self, FSInfo.self, IfAddr.self, Users.self, Timezone.self, VCPUs.self, Disks.self,

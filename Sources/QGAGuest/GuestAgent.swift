@@ -28,7 +28,7 @@ final class Handler: Sendable {
 /// The daemon's state and its dispatcher: requests in, replies out. Every failure becomes
 /// one `{"error": {"class", "desc"}}` reply, here and nowhere else.
 public final class GuestAgent {
-    public static let version = "0.1.0"
+    public static let version = Release.version
 
     /// Every command qgad implements, family by family (the order guest-info lists them).
     static let allHandlers: [Handler] =

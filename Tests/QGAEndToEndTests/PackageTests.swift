@@ -228,7 +228,7 @@ struct PackageTests {
     }
 }
 
-/// scripts/package takes the packages' version from the binaries; both must report the same.
+/// scripts/package takes the packages' version from the binaries; both report `Release.version`.
 @Suite struct ReleaseVersionTests {
     @Test func qgaAndQgadReportOneVersion() throws {
         let qga = try Binaries.qga(["--version"])
