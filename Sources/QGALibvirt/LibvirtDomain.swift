@@ -88,7 +88,9 @@ public final class LibvirtDomain: @unchecked Sendable {
         }
     }
 
-    /// libvirt's error for the agent's channel closing under a command.
+    /// libvirt's error for the agent's channel closing under a command. It has no code of its
+    /// own (it is an internal error), so its English text is matched, as `translate` does; a
+    /// libvirtd running in another language words it otherwise, and the error then stands.
     static func isAgentEOF(_ error: ClientError) -> Bool {
         error.message.contains("End of file from agent socket")
     }
