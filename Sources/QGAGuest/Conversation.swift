@@ -26,7 +26,7 @@ struct Conversation {
     private var backlog: [Framer.Event] = []
     private var backlogIndex = 0
     /// Reply bytes not yet written, oldest first, and how much of the first is written.
-    private var outbox: [[UInt8]] = []
+    private var outbox: [ReplyText] = []
     private var outboxOffset = 0
 
     init(_ descriptor: FileDescriptor) { self.descriptor = descriptor }
@@ -88,8 +88,8 @@ struct Conversation {
 
     /// Queues a reply and writes what the client takes now.
     private mutating func send(_ reply: GuestAgent.Outgoing) -> Outcome {
-        if reply.delimited { outbox.append([Framer.delimiterByte]) }
-        outbox.append(reply.bytes)
+        if reply.delimited { outbox.append(.array([Framer.delimiterByte])) }
+        outbox.append(reply.text)
         return writeOutbox(hungUp: false)
     }
 
