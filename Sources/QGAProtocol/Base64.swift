@@ -119,19 +119,17 @@ public enum Base64 {
         return failed ? nil : result
     }
 
-    /// Decodes whole groups of plain alphabet from `i` on, 8 characters (two groups) per
-    /// step, and stops at the first word holding anything else; the new offsets. The 8-byte
+    /// Decodes whole groups of plain alphabet from `i` on, 16 or 8 characters per step,
+    /// and stops at the first word holding anything else; the new offsets. The 8-byte
     /// store's last two bytes are overwritten by the next step or fall in the slack.
     @inline(__always)
     private static func decodeWords(
         _ src: UnsafeRawPointer, _ n: Int, from start: Int, _ dst: UnsafeMutableRawPointer, at out: Int,
         _ table: UnsafeBufferPointer<UInt32>
     ) -> (Int, Int) {
-        var i = start
-        var o = out
-        // Offsets stay below n and the output's size, so they cannot overflow.
-        while i &+ 8 <= n {
-            let x = UInt64(littleEndian: src.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        // Two groups of four characters as 24 bits each, with `invalid` set for a character
+        // outside the alphabet.
+        @inline(__always) func groups(_ x: UInt64) -> (UInt32, UInt32) {
             let high = table[Int(truncatingIfNeeded: x & 0xFF)]
                 | table[256 &+ Int(truncatingIfNeeded: x >> 8 & 0xFF)]
                 | table[512 &+ Int(truncatingIfNeeded: x >> 16 & 0xFF)]
@@ -140,9 +138,28 @@ public enum Base64 {
                 | table[256 &+ Int(truncatingIfNeeded: x >> 40 & 0xFF)]
                 | table[512 &+ Int(truncatingIfNeeded: x >> 48 & 0xFF)]
                 | table[768 &+ Int(truncatingIfNeeded: x >> 56)]
-            guard (high | low) & invalid == 0 else { break }
-            let word = (UInt64(high) << 24 | UInt64(low)) << 16
+            return (high, low)
+        }
+        @inline(__always) func store(_ g: (UInt32, UInt32), at o: Int) {
+            let word = (UInt64(g.0) << 24 | UInt64(g.1)) << 16
             dst.storeBytes(of: word.bigEndian, toByteOffset: o, as: UInt64.self)
+        }
+        var i = start
+        var o = out
+        // Offsets stay below n and the output's size, so they cannot overflow.
+        while i &+ 16 <= n {
+            let a = groups(UInt64(littleEndian: src.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            let b = groups(UInt64(littleEndian: src.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)))
+            guard (a.0 | a.1 | b.0 | b.1) & invalid == 0 else { break }
+            store(a, at: o)
+            store(b, at: o &+ 6)
+            i &+= 16
+            o &+= 12
+        }
+        while i &+ 8 <= n {
+            let a = groups(UInt64(littleEndian: src.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+            guard (a.0 | a.1) & invalid == 0 else { break }
+            store(a, at: o)
             i &+= 8
             o &+= 6
         }

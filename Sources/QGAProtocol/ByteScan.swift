@@ -13,15 +13,23 @@ enum ByteScan {
         let quotes = ones &* UInt64(quote)
         let backslashes = ones &* UInt64(UInt8(ascii: "\\"))
         let spaces = ones &* 0x20
-        var i = start
-        while i &+ 8 <= end {
-            let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        // A byte's top bit is set below where a byte is zero (q, b) or under 0x20 (x), and
+        // wherever x has its top bit: false alarms only past a true one, which all stop.
+        @inline(__always) func stops(_ x: UInt64) -> UInt64 {
             let q = x ^ quotes
             let b = x ^ backslashes
-            // A byte's top bit is set below where a byte is zero (q, b) or under 0x20 (x), and
-            // wherever x has its top bit: false alarms only past a true one, which all stop.
-            let stop = ((q &- ones) & ~q) | ((b &- ones) & ~b) | ((x &- spaces) & ~x) | x
-            if stop & highs != 0 { break }
+            return ((q &- ones) & ~q) | ((b &- ones) & ~b) | ((x &- spaces) & ~x) | x
+        }
+        var i = start
+        // Two words per step while they last; offsets stay below `end`, so cannot overflow.
+        while i &+ 16 <= end {
+            let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let y = base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)
+            if (stops(x) | stops(y)) & highs != 0 { break }
+            i &+= 16
+        }
+        while i &+ 8 <= end {
+            if stops(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & highs != 0 { break }
             i &+= 8
         }
         return i
