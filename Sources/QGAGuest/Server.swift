@@ -110,6 +110,16 @@ final class Server {
     }
 
     private func clientReady(_ events: EventLoop.Events) {
+        // A serial port polls as hang-up while its host end is closed, and nothing read
+        // then can be answered. Its driver may also hand over a new host's first request
+        // before it notes that the host opened its end (the two come by separate queues):
+        // read now, the request's reply would be refused and dropped, and the new host
+        // would wait for it in vain. So the port is left alone until it stops hanging up.
+        if case .device = channel, events.rawValue & Int16(POLLHUP) != 0 {
+            dropClient()
+            updateClientInterest()
+            return
+        }
         let outcome =
             conversation?.isWriting == true
             ? conversation?.resume(hungUp: events.isHangUp, agent: agent)
@@ -239,32 +249,51 @@ final class Server {
         self.hostWatch = nil
     }
 
-    /// Sleeps until the host end of the port stirs. qemu-ga polls again every 100 ms, and
-    /// a client that connects just after another left waited that long for its first reply.
+    /// Sleeps until the host end of the port is open again. qemu-ga polls again every
+    /// 100 ms, and a client that connected just after another left waited that long for
+    /// its first reply.
     private func waitForHost(_ port: FileDescriptor) {
         guard let hostWatch else {
-            loop.schedule(at: .after(Server.absentHostPause)) { [unowned self] in hostReturned() }
+            loop.schedule(at: .after(Server.absentHostPause)) { [unowned self] in pauseEnded(port) }
             return
         }
         // Edges collected so far (every request that arrived woke the port's waiters) are
         // old news; the watch turns readable at the next one.
         _ = qga_edge_take(hostWatch.descriptor.rawValue)
-        // The host may have come back before those edges were taken: then the port no
-        // longer polls as hang-up. Looked at again after the pause rather than at once, so
-        // that a device that reads EOF without hanging up cannot make a busy loop.
-        var entry = pollfd(fd: port.rawValue, events: Int16(POLLIN), revents: 0)
-        guard poll(&entry, 1, 0) == 1, entry.revents & Int16(POLLHUP) != 0 else {
+        // The host may have come back before those edges were taken. If the port does not
+        // hang up, it is looked at again after the pause rather than at once, so that a
+        // device that reads EOF without hanging up cannot make a busy loop.
+        guard Server.hangsUp(port) else {
             loop.schedule(at: .after(Server.absentHostPause)) { [unowned self] in hostReturned() }
             return
         }
         loop.setInterest(hostWatch.source, .input)
     }
 
-    /// The port's waiters were woken: most likely the host opened its end. If not, the
-    /// port reads EOF again and the wait starts over.
+    /// The port's waiters were woken: by the host opening its end, or by data or a
+    /// control message that came before it (the watch then stays, for the next wake-up).
     private func hostStirred() {
-        if let hostWatch { _ = qga_edge_take(hostWatch.descriptor.rawValue) }
-        hostReturned()
+        guard let hostWatch, case .device(let port, _, _) = channel else { return hostReturned() }
+        _ = qga_edge_take(hostWatch.descriptor.rawValue)
+        // Taken first, then looked at: a host that opens its end after this look makes
+        // another edge.
+        if !Server.hangsUp(port) { hostReturned() }
+    }
+
+    /// Without a watch: the port is looked at again after each pause.
+    private func pauseEnded(_ port: FileDescriptor) {
+        guard hostAbsent else { return }
+        if Server.hangsUp(port) {
+            loop.schedule(at: .after(Server.absentHostPause)) { [unowned self] in pauseEnded(port) }
+        } else {
+            hostReturned()
+        }
+    }
+
+    /// Whether the port polls as hang-up now (its host end is closed).
+    private static func hangsUp(_ port: FileDescriptor) -> Bool {
+        var entry = pollfd(fd: port.rawValue, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLHUP) != 0
     }
 
     private func hostReturned() {
