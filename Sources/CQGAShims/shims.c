@@ -64,3 +64,26 @@ int qga_spawn_add_tcsetpgrp(posix_spawn_file_actions_t *actions, int fd) {
 int qga_pipe2(int fds[2], int flags) {
     return pipe2(fds, flags);
 }
+
+#include <sys/epoll.h>
+
+int qga_edge_watch(int fd) {
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) return -1;
+    struct epoll_event event = {.events = EPOLLIN | EPOLLET, .data = {.fd = fd}};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event) < 0) {
+        int saved = errno;
+        close(epfd);
+        errno = saved;
+        return -1;
+    }
+    return epfd;
+}
+
+int qga_edge_take(int epfd) {
+    struct epoll_event event;
+    for (;;) {
+        int n = epoll_wait(epfd, &event, 1, 0);
+        if (n >= 0 || errno != EINTR) return n;
+    }
+}

@@ -26,7 +26,7 @@ struct Conversation {
     private var backlog: [Framer.Event] = []
     private var backlogIndex = 0
     /// Reply bytes not yet written, oldest first, and how much of the first is written.
-    private var outbox: [[UInt8]] = []
+    private var outbox: [ReplyText] = []
     private var outboxOffset = 0
 
     init(_ descriptor: FileDescriptor) { self.descriptor = descriptor }
@@ -35,19 +35,33 @@ struct Conversation {
     var isWriting: Bool { !outbox.isEmpty }
 
     /// Reads what the client sent (into `buffer`) and handles the requests in it.
+    ///
+    /// Reads until the buffer is full or the client has nothing more now: a virtio-serial
+    /// port gives at most one page per read, and a megabyte request read a page per wake-up
+    /// would cost a poll and a pass of the loop for each.
     mutating func read(into buffer: inout [UInt8], agent: GuestAgent) -> Outcome {
-        let result = buffer.withUnsafeMutableBytes { raw in
-            Result { () throws(SystemError) in try descriptor.readAvailable(into: raw) }
+        var filled = 0
+        var last: Result<Int?, SystemError> = .success(nil)
+        buffer.withUnsafeMutableBytes { raw in
+            while filled < raw.count {
+                let rest = UnsafeMutableRawBufferPointer(rebasing: raw[filled...])
+                last = Result { () throws(SystemError) in try descriptor.readAvailable(into: rest) }
+                guard case .success(let n?) = last, n > 0 else { break }
+                filled += n
+            }
         }
-        switch result {
-        case .success(nil):
-            return .open
-        case .success(0):
-            return .ended
-        case .success(let n?):
-            backlog = buffer.withUnsafeBufferPointer { framer.feed(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+        // What was read is handled first; an end of file or error after it is met again
+        // at the next read.
+        guard filled == 0 else {
+            backlog = buffer.withUnsafeBufferPointer { framer.feed(UnsafeBufferPointer(rebasing: $0[0..<filled])) }
             backlogIndex = 0
             return handleBacklog(agent: agent)
+        }
+        switch last {
+        case .success(nil):
+            return .open
+        case .success:
+            return .ended
         case .failure(let error):
             return .readFailed(error)
         }
@@ -88,8 +102,8 @@ struct Conversation {
 
     /// Queues a reply and writes what the client takes now.
     private mutating func send(_ reply: GuestAgent.Outgoing) -> Outcome {
-        if reply.delimited { outbox.append([Framer.delimiterByte]) }
-        outbox.append(reply.bytes)
+        if reply.delimited { outbox.append(.array([Framer.delimiterByte])) }
+        outbox.append(reply.text)
         return writeOutbox(hungUp: false)
     }
 

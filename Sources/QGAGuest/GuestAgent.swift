@@ -6,7 +6,7 @@ import QGASystem
 /// dispatch takes one reference, not a copy of the entry's strings and arrays.
 final class Handler: Sendable {
     let info: CommandInfo
-    let run: @Sendable (GuestAgent, Arguments) throws -> JSONValue
+    let run: @Sendable (GuestAgent, Arguments) throws -> Return
     /// From the catalogue, kept here so that dispatch reads a flag, not a list.
     let successResponse: Bool
     let allowedWhileFrozen: Bool
@@ -15,13 +15,56 @@ final class Handler: Sendable {
     /// The first member a request must carry, if any (a request without arguments).
     let firstRequired: String?
 
-    init(_ info: CommandInfo, _ run: @escaping @Sendable (GuestAgent, Arguments) throws -> JSONValue) {
+    /// What a command returns: a JSON value, or a value with one base64 member written
+    /// straight from raw bytes into the reply.
+    enum Return {
+        case value(JSONValue)
+        case encoded(EncodedReturn)
+    }
+
+    convenience init(_ info: CommandInfo, _ run: @escaping @Sendable (GuestAgent, Arguments) throws -> JSONValue) {
+        self.init(info, returning: { .value(try run($0, $1)) })
+    }
+
+    init(_ info: CommandInfo, returning run: @escaping @Sendable (GuestAgent, Arguments) throws -> Return) {
         self.info = info
         self.run = run
         successResponse = info.successResponse
         allowedWhileFrozen = info.allowedWhileFrozen
         delimitsReply = info.name == Catalogue.Commands.guestSyncDelimited.name
         firstRequired = info.arguments.first { !$0.optional && $0.holdsOnLinux }?.name
+    }
+}
+
+/// A return value whose one large member is the base64 of raw bytes (guest-file-read's
+/// `buf-b64`): the JSON text before the encoded bytes and after them, as the printer would
+/// write it. The reply is written in one pass into one buffer of its final size, rather
+/// than encoded into a string that the printer scans and copies.
+struct EncodedReturn {
+    var before: [UInt8]
+    /// The bytes to encode, in memory that `owner` keeps.
+    var payload: UnsafeRawBufferPointer
+    var owner: AnyObject
+    var after: [UInt8]
+}
+
+/// A reply's text: built as an array, or written into a buffer the agent reuses.
+enum ReplyText {
+    case array([UInt8])
+    case scratch(ScratchBuffer, count: Int)
+
+    var count: Int {
+        switch self {
+        case .array(let bytes): bytes.count
+        case .scratch(_, let count): count
+        }
+    }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch self {
+        case .array(let bytes): try bytes.withUnsafeBytes(body)
+        case .scratch(let buffer, let count): try body(UnsafeRawBufferPointer(rebasing: buffer.bytes[..<count]))
+        }
     }
 }
 
@@ -91,16 +134,34 @@ public final class GuestAgent {
 
     /// A reply to send: its bytes (newline included) and whether a 0xFF goes first.
     public struct Outgoing {
-        public var bytes: [UInt8]
+        let text: ReplyText
         public var delimited: Bool
+
+        init(bytes: [UInt8], delimited: Bool) {
+            text = .array(bytes)
+            self.delimited = delimited
+        }
+
+        init(_ text: ReplyText, delimited: Bool) {
+            self.text = text
+            self.delimited = delimited
+        }
+
+        /// The reply's bytes, copied out.
+        public var bytes: [UInt8] { text.withUnsafeBytes { Array($0) } }
     }
+
+    /// The reply buffer of guest-file-read, kept while any file is open (up to a size): a
+    /// copy reads chunk after chunk, and the guest's kernel would fault in and zero a fresh
+    /// megabyte and a half for each. Reused only once the conversation has let it go.
+    var replyBuffer: ScratchBuffer?
 
     /// Handles one framed message; nil when nothing is to be sent (a `success-response:
     /// false` command that succeeded).
     public func handle(_ message: [UInt8]) -> Outgoing? {
         var id: JSONValue?
         var delimited = false
-        let result: Result<JSONValue?, AgentError>
+        let result: Result<Handler.Return?, AgentError>
         do {
             let value: JSONValue
             do {
@@ -133,8 +194,8 @@ public final class GuestAgent {
             if config.verbose { log.debug("running \(name)") }
             delimited = handler.delimitsReply
             let checked = try Arguments(arguments, for: handler)
-            let value2 = try handler.run(self, checked)
-            result = .success(handler.successResponse ? value2 : nil)
+            let returned = try handler.run(self, checked)
+            result = .success(handler.successResponse ? returned : nil)
         } catch let error as AgentError {
             result = .failure(error)
         } catch let error as SystemError {
@@ -146,16 +207,50 @@ public final class GuestAgent {
         switch result {
         case .success(nil):
             return nil
-        case .success(let value?):
+        case .success(.value(let value)?):
             reply.append(key: "return", value: value)
+        case .success(.encoded(let value)?):
+            return Outgoing(encodedReply(value, id: id), delimited: delimited)
         case .failure(let error):
             if config.verbose { log.debug("error: \(error.desc)") }
             reply.append(key: "error", value: ["class": .string(error.errorClass), "desc": .string(error.desc)])
         }
         if let id { reply.append(key: "id", value: id) }
         var bytes = JSONPrinter(layout: .spaced).bytes(.object(reply))
-        bytes.append(0x0A)  // appended in place: a file read's reply is megabytes
+        bytes.append(0x0A)  // appended in place: an exec status's reply may be megabytes
         return Outgoing(bytes: bytes, delimited: delimited)
+    }
+
+    /// `{"return": VALUE, "id": ID}` and its newline, as the printer lays it out (`.spaced`),
+    /// for a value with an encoded member.
+    func encodedReply(_ value: EncodedReturn, id: JSONValue?) -> ReplyText {
+        let head = Array(#"{"return": "#.utf8)
+        var tail = value.after
+        if let id {
+            tail.append(contentsOf: #", "id": "#.utf8)
+            tail.append(contentsOf: JSONPrinter(layout: .spaced).bytes(id))
+        }
+        tail.append(contentsOf: "}\n".utf8)
+        let encoded = Base64.encodedLength(value.payload.count)
+        let total = head.count + value.before.count + encoded + tail.count
+        let buffer: ScratchBuffer
+        if isKnownUniquelyReferenced(&replyBuffer), let kept = replyBuffer, kept.bytes.count >= total {
+            buffer = kept
+        } else {
+            buffer = ScratchBuffer(count: total)
+            if !files.open.isEmpty && total <= FileTable.keptBufferLimit * 2 { replyBuffer = buffer }
+        }
+        let out = buffer.bytes
+        var o = 0
+        for piece in [head, value.before] {
+            out.baseAddress.map { ($0 + o).copyMemory(from: piece, byteCount: piece.count) }
+            o += piece.count
+        }
+        withExtendedLifetime(value.owner) {
+            o += Base64.encode(value.payload, into: UnsafeMutableRawBufferPointer(rebasing: out[o...]))
+        }
+        out.baseAddress.map { ($0 + o).copyMemory(from: tail, byteCount: tail.count) }
+        return .scratch(buffer, count: o + tail.count)
     }
 
     /// An error reply for input the framer refused (too large, too many tokens, too deep).

@@ -1,3 +1,4 @@
+import CQGAShims
 import Glibc
 import QGAProtocol
 import QGASystem
@@ -9,7 +10,8 @@ import SystemPackage
 /// Each thing qgad waits for is a source of an `EventLoop` with its handler: the signalfd,
 /// the listening socket (while no client is connected), the client or serial port (for
 /// input, or for output while a reply waits: see `Conversation`), guest-exec's pipes, and
-/// timers for the freeze timeout and the absent-host pause. A client that never reads holds
+/// a timer for the freeze timeout, and, while a serial port's host end is closed, a watch
+/// that wakes when the host opens it. A client that never reads holds
 /// back only itself while signals, child processes and the freeze timeout are still served.
 final class Server {
     let agent: GuestAgent
@@ -38,8 +40,12 @@ final class Server {
     private var freezeTimerSince: ContinuousClock.Instant?
     private var freezeTimer: EventLoop.Timer?
     /// The host end of a serial port is not connected: the port reads EOF and polls as
-    /// hang-up, so it is polled again after a pause rather than in a busy loop.
+    /// hang-up all along, so it is not polled until the host watch stirs.
     private var hostAbsent = false
+    /// For a serial port: an epoll instance watching it edge-triggered, which turns
+    /// readable when the port's driver next wakes its waiters (virtio-serial does when the
+    /// host opens its end). Polled only while the host is absent.
+    private var hostWatch: (descriptor: FileDescriptor, source: EventLoop.Source)?
 
     init(agent: GuestAgent, channel: Channel, signals: SignalWatcher, log: Log, config: Config) {
         self.agent = agent
@@ -49,7 +55,8 @@ final class Server {
         self.config = config
     }
 
-    /// How long to pause before polling an unconnected serial port again.
+    /// How long to pause before polling an unconnected serial port again, when it cannot
+    /// be watched.
     static let absentHostPause: Duration = .milliseconds(50)
 
     /// Serves until a quitting signal (while not frozen) or until the channel fails for good.
@@ -62,6 +69,7 @@ final class Server {
             listenerSource = loop.add(fd, interest: .input) { [unowned self] _ in accept() }
         case .device(let fd, _, _):
             attachClient(fd)
+            watchHost(fd)
         }
         do {
             try loop.run { [unowned self] in settle() }
@@ -102,6 +110,16 @@ final class Server {
     }
 
     private func clientReady(_ events: EventLoop.Events) {
+        // A serial port polls as hang-up while its host end is closed, and nothing read
+        // then can be answered. Its driver may also hand over a new host's first request
+        // before it notes that the host opened its end (the two come by separate queues):
+        // read now, the request's reply would be refused and dropped, and the new host
+        // would wait for it in vain. So the port is left alone until it stops hanging up.
+        if case .device = channel, events.rawValue & Int16(POLLHUP) != 0 {
+            dropClient()
+            updateClientInterest()
+            return
+        }
         let outcome =
             conversation?.isWriting == true
             ? conversation?.resume(hungUp: events.isHangUp, agent: agent)
@@ -184,9 +202,12 @@ final class Server {
             loop.stop()
             return
         }
+        unwatchHost()
+        hostAbsent = false
         if let reopened = try? Channel.open(config, log: log), case .device(let newFD, _, _) = reopened {
             channel = reopened
             attachClient(newFD)
+            watchHost(newFD)
         }
     }
 
@@ -204,11 +225,82 @@ final class Server {
             conversation = Conversation(fd)
             hostAbsent = true
             updateClientInterest()
-            loop.schedule(at: .after(Server.absentHostPause)) { [unowned self] in
-                hostAbsent = false  // try the port again
-                updateClientInterest()
-            }
+            waitForHost(fd)
         }
+    }
+
+    /// Sets up the watch on a serial port; without it (epoll failed), an absent host is
+    /// looked for again after a pause.
+    private func watchHost(_ port: FileDescriptor) {
+        let epfd = qga_edge_watch(port.rawValue)
+        guard epfd >= 0 else {
+            log.debug("cannot watch \(channel) for the host: \(FileSystem.strerror(errno)); polling it instead")
+            return
+        }
+        let descriptor = FileDescriptor(rawValue: epfd)
+        let source = loop.add(descriptor, interest: .paused) { [unowned self] _ in hostStirred() }
+        hostWatch = (descriptor, source)
+    }
+
+    private func unwatchHost() {
+        guard let hostWatch else { return }
+        loop.remove(hostWatch.source)
+        try? hostWatch.descriptor.close()
+        self.hostWatch = nil
+    }
+
+    /// Sleeps until the host end of the port is open again. qemu-ga polls again every
+    /// 100 ms, and a client that connected just after another left waited that long for
+    /// its first reply.
+    private func waitForHost(_ port: FileDescriptor) {
+        guard let hostWatch else {
+            loop.schedule(at: .after(Server.absentHostPause)) { [unowned self] in pauseEnded(port) }
+            return
+        }
+        // Edges collected so far (every request that arrived woke the port's waiters) are
+        // old news; the watch turns readable at the next one.
+        _ = qga_edge_take(hostWatch.descriptor.rawValue)
+        // The host may have come back before those edges were taken. If the port does not
+        // hang up, it is looked at again after the pause rather than at once, so that a
+        // device that reads EOF without hanging up cannot make a busy loop.
+        guard Server.hangsUp(port) else {
+            loop.schedule(at: .after(Server.absentHostPause)) { [unowned self] in hostReturned() }
+            return
+        }
+        loop.setInterest(hostWatch.source, .input)
+    }
+
+    /// The port's waiters were woken: by the host opening its end, or by data or a
+    /// control message that came before it (the watch then stays, for the next wake-up).
+    private func hostStirred() {
+        guard let hostWatch, case .device(let port, _, _) = channel else { return hostReturned() }
+        _ = qga_edge_take(hostWatch.descriptor.rawValue)
+        // Taken first, then looked at: a host that opens its end after this look makes
+        // another edge.
+        if !Server.hangsUp(port) { hostReturned() }
+    }
+
+    /// Without a watch: the port is looked at again after each pause.
+    private func pauseEnded(_ port: FileDescriptor) {
+        guard hostAbsent else { return }
+        if Server.hangsUp(port) {
+            loop.schedule(at: .after(Server.absentHostPause)) { [unowned self] in pauseEnded(port) }
+        } else {
+            hostReturned()
+        }
+    }
+
+    /// Whether the port polls as hang-up now (its host end is closed).
+    private static func hangsUp(_ port: FileDescriptor) -> Bool {
+        var entry = pollfd(fd: port.rawValue, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) == 1 && entry.revents & Int16(POLLHUP) != 0
+    }
+
+    private func hostReturned() {
+        guard hostAbsent else { return }
+        hostAbsent = false
+        if let hostWatch { loop.setInterest(hostWatch.source, .paused) }
+        updateClientInterest()
     }
 
     /// A daemon that started frozen writes its pidfile once filesystems are thawed.

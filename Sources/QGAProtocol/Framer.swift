@@ -56,6 +56,10 @@ public struct Framer: Sendable {
     private var length = 0
     private var tokens = 0
     private var pending: [UInt8] = []
+    /// The size of the last message that spanned several feeds: the room reserved for the
+    /// next such message, since a copy's chunks come one after another, all of one size, and
+    /// growing a megabyte by doubling copies it again and touches fresh pages at each step.
+    private var lastSpanningSize = 0
     private var junkPrefix: [UInt8] = []
     private var junkCount = 0
 
@@ -120,6 +124,10 @@ public struct Framer: Sendable {
                 var broken: ProtocolError.Code?
                 var j = i
                 scan: while j < n {
+                    if quote != 0 && !escaped, let base = chunk.baseAddress {
+                        j = ByteScan.plainStringRun(UnsafeRawPointer(base), from: j, to: n, quote: quote)
+                        if j == n { break }
+                    }
                     let d = chunk[j]
                     if d >= Framer.resetByte { break }
                     j += 1
@@ -179,6 +187,7 @@ public struct Framer: Sendable {
                 if let broken { refuse(broken, &events) }
                 if depth == 0 && quote == 0 {
                     if state == .message {
+                        if !pending.isEmpty { lastSpanningSize = min(length, maxMessageSize) }
                         pending.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[segment..<i]))
                         events.append(.message(pending))
                     }
@@ -187,6 +196,7 @@ public struct Framer: Sendable {
             }
         }
         if state == .message {
+            if pending.isEmpty { pending.reserveCapacity(max(lastSpanningSize, n - segment)) }
             pending.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[segment..<n]))
         }
         flushJunk(&events)

@@ -444,6 +444,7 @@ private struct Reader {
         var out: [UInt8] = []
         var runStart = i
         while true {
+            if let base = b.baseAddress { i = ByteScan.plainStringRun(UnsafeRawPointer(base), from: i, to: b.count, quote: quote) }
             guard i < b.count else {
                 i = open
                 throw fail("unterminated string")

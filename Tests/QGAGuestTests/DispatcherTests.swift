@@ -143,6 +143,49 @@ private final class Dispatcher {
         #expect(try d.error(#"{"execute": "guest-file-close", "arguments": {"handle": \#(handle)}}"#) == "handle '\(handle)' has not been found")
     }
 
+    /// guest-file-read writes its reply straight into a reused buffer: the bytes must be what
+    /// the printer writes for the same value (qemu-ga's layout), whatever the size and the id,
+    /// reply after reply.
+    @Test func fileReadRepliesAreThePrintersBytes() throws {
+        let d = try Dispatcher()
+        let path = d.statedir.path + "/data"
+        var content: [UInt8] = []
+        var state: UInt32 = 1
+        for _ in 0..<(1 << 20) + 100 {
+            state = state &* 1_103_515_245 &+ 12345
+            content.append(UInt8(truncatingIfNeeded: state >> 16))
+        }
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(content)))
+        let handle = try #require(try d.value(#"{"execute": "guest-file-open", "arguments": {"path": "\#(path)"}}"#).number?.int64)
+        var offset = 0
+        let ids: [String?] = [nil, "1", #""a \"quoted\" id""#, #"{"x": [1, 2]}"#, "-0.5e3"]
+        for (n, count) in [0, 1, 2, 3, 4, 5, 6, 7, 8, 13, 14, 15, 100_003, 1 << 20, 1000].enumerated() {
+            let id = ids[n % ids.count]
+            let request = #"{"execute": "guest-file-read", "arguments": {"handle": \#(handle), "count": \#(count)}"#
+                + (id.map { #", "id": \#($0)"# } ?? "") + "}"
+            let reply = try #require(d.agent.handle(Array(request.utf8))).bytes
+            let got = min(count, content.count - offset)
+            var object: JSONObject = ["return": [
+                "count": .number(JSONNumber(got)), "buf-b64": .string(Base64.encode(content[offset..<offset + got])),
+                "eof": .bool(count > 0 && got < count),
+            ]]
+            if let id { object.append(key: "id", value: try JSONParser.parse(id)) }
+            #expect(reply == JSONPrinter(layout: .spaced).bytes(.object(object)) + [0x0A], "count \(count)")
+            offset += got
+        }
+        // Writes decode into the same kind of buffer; the file ends up with what was sent.
+        let copy = d.statedir.path + "/copy"
+        let out = try #require(try d.value(#"{"execute": "guest-file-open", "arguments": {"path": "\#(copy)", "mode": "w"}}"#).number?.int64)
+        for range in [0..<3, 3..<100_003, 100_003..<content.count] {
+            let written = try d.value(
+                #"{"execute": "guest-file-write", "arguments": {"handle": \#(out), "buf-b64": "\#(Base64.encode(content[range]))"}}"#)
+            #expect(written == ["count": .number(JSONNumber(range.count)), "eof": false])
+        }
+        #expect(try d.value(#"{"execute": "guest-file-close", "arguments": {"handle": \#(out)}}"#) == .object([:]))
+        #expect(try d.value(#"{"execute": "guest-file-close", "arguments": {"handle": \#(handle)}}"#) == .object([:]))
+        #expect(FileManager.default.contents(atPath: copy) == Data(content))
+    }
+
     @Test func freezeFamily() throws {
         let d = try Dispatcher()
         #expect(try d.value(#"{"execute": "guest-fsfreeze-status"}"#) == .string("thawed"))

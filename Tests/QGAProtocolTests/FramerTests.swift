@@ -134,3 +134,95 @@ private func messages(_ events: [Framer.Event]) -> [String] {
         #expect(events.last == .message(Array(#"{"execute":"guest-ping"}"#.utf8)))
     }
 }
+
+/// The framer and the parser cross long strings a word at a time: what stops the word scan
+/// (a quote, a backslash, a control character, a byte of 0x80 and above, 0xFE and 0xFF) must
+/// be found at every offset within a word, and a split at every offset must not matter.
+@Suite struct LongStringScanTests {
+    /// Specials that end or change a string, each at offsets 0 to 17 of a long plain run.
+    static let specials: [(name: String, bytes: [UInt8])] = [
+        ("escaped quote", Array(#"\""#.utf8)), ("escaped backslash", Array(#"\\"#.utf8)),
+        ("single quote", Array("'".utf8)), ("tab", [0x09]), ("e acute", Array("é".utf8)),
+        ("euro", Array("€".utf8)), ("unicode escape", Array(#"\u00e9"#.utf8)),
+    ]
+
+    static func message(_ special: [UInt8], at offset: Int, length: Int = 40) -> [UInt8] {
+        let plain = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var body: [UInt8] = (0..<offset).map { plain[$0 % plain.count] }
+        body += special
+        body += (0..<length).map { plain[($0 * 7) % plain.count] }
+        return Array(#"{"execute": "guest-file-write", "arguments": {"buf-b64": ""#.utf8) + body + Array(#""}}"#.utf8)
+    }
+
+    @Test func framerFindsEverySpecialAtEveryOffset() {
+        for special in LongStringScanTests.specials {
+            for offset in 0..<18 {
+                let text = LongStringScanTests.message(special.bytes, at: offset)
+                // Byte by byte is the reference: a one-byte feed never takes the word scan.
+                let reference = frame(text + text, pieces: 1)
+                #expect(reference.count == 2, "\(special.name) at \(offset)")
+                for size in [3, 8, 13, 4096] {
+                    #expect(frame(text + text, pieces: size) == reference, "\(special.name) at \(offset), pieces of \(size)")
+                }
+            }
+        }
+    }
+
+    @Test func aResetByteInsideALongStringStillResets() {
+        for byte in [Framer.delimiterByte, Framer.resetByte] {
+            for offset in 0..<18 {
+                let broken = Array(LongStringScanTests.message([byte], at: offset).prefix(while: { $0 != byte })) + [byte]
+                let next = Array(#"{"execute": "guest-ping"}"#.utf8)
+                let events = frame(broken + next, pieces: 4096)
+                #expect(events == frame(broken + next, pieces: 1), "0x\(String(byte, radix: 16)) at \(offset)")
+                #expect(events.last == .message(next), "0x\(String(byte, radix: 16)) at \(offset)")
+            }
+        }
+    }
+
+    @Test func parserDecodesEverySpecialAtEveryOffset() throws {
+        // A raw tab is a control character, which the parser refuses (tested below).
+        for special in LongStringScanTests.specials where special.name != "tab" {
+            let expected = String(decoding: special.bytes, as: UTF8.self)
+                .replacingEscapes()
+            for offset in 0..<18 {
+                let text = LongStringScanTests.message(special.bytes, at: offset)
+                let value = try JSONParser.parse(text, singleQuotes: true)
+                let string = try #require(value["arguments"]?["buf-b64"]?.string, "\(special.name) at \(offset)")
+                let plain = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+                let prefix = String(decoding: (0..<offset).map { plain[$0 % plain.count] }, as: UTF8.self)
+                #expect(string.hasPrefix(prefix + expected), "\(special.name) at \(offset)")
+                #expect(string.utf8.count == offset + expected.utf8.count + 40, "\(special.name) at \(offset)")
+            }
+        }
+    }
+
+    @Test func parserRefusesARawControlCharacterOrBadUTF8AtEveryOffset() {
+        for bad: [UInt8] in [[0x09], [0x0A], [0x01], [0x1F], [0xC3], [0x80], [0xED, 0xA0, 0x80]] {
+            for offset in 0..<18 {
+                let text = LongStringScanTests.message(bad, at: offset)
+                #expect(throws: ProtocolError.self, "\(bad) at \(offset)") { try JSONParser.parse(text) }
+            }
+        }
+    }
+
+    @Test func parserFindsTheEndOfAStringAtEveryOffset() throws {
+        for length in 0..<40 {
+            let body = String(repeating: "x", count: length)
+            #expect(try JSONParser.parse(Array(#"["\#(body)", 'y']"#.utf8), singleQuotes: true) == [.string(body), "y"])
+            #expect(throws: ProtocolError.self) { try JSONParser.parse(Array(#"["\#(body)"#.utf8)) }
+        }
+    }
+}
+
+extension String {
+    /// The few JSON escapes the scan tests use, decoded.
+    fileprivate func replacingEscapes() -> String {
+        switch self {
+        case #"\""#: "\""
+        case #"\\"#: "\\"
+        case #"\u00e9"#: "é"
+        default: self
+        }
+    }
+}

@@ -264,4 +264,67 @@ import Testing
         let all = (0...255).map { UInt8($0) }
         #expect(Base64.decode(Base64.encode(all)) == all)
     }
+
+    /// RFC 4648 one bit at a time: the reference for the word-at-a-time coder.
+    static func reference(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        var out = ""
+        var bits = 0
+        var value = 0
+        for byte in bytes {
+            value = value << 8 | Int(byte)
+            bits += 8
+            while bits >= 6 {
+                bits -= 6
+                out.append(alphabet[(value >> bits) & 0x3F])
+            }
+        }
+        if bits > 0 { out.append(alphabet[(value << (6 - bits)) & 0x3F]) }
+        while out.count % 4 != 0 { out.append("=") }
+        return out
+    }
+
+    static func pseudoRandom(_ count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+    }
+
+    @Test func everyLengthAgainstTheReference() {
+        for count in Array(0...64) + [1000, 4095, 4096, 4097, (1 << 20) + 1] {
+            let bytes = Base64Tests.pseudoRandom(count, seed: UInt64(count))
+            let encoded = Base64.encode(bytes)
+            #expect(encoded == Base64Tests.reference(bytes), "\(count) bytes")
+            #expect(Base64.decode(encoded) == bytes, "\(count) bytes")
+        }
+    }
+
+    @Test func decodingAcceptsWhitespaceAndMissingPaddingAnywhere() {
+        let bytes = Base64Tests.pseudoRandom(100, seed: 7)
+        let encoded = Array(Base64.encode(bytes).utf8)
+        for at in 0...encoded.count {
+            for space in [" ", "\n", "\r\n", "\t"] {
+                let text = String(decoding: encoded[..<at] + Array(space.utf8) + encoded[at...], as: UTF8.self)
+                #expect(Base64.decode(text) == bytes, "\(space.debugDescription) at \(at)")
+            }
+        }
+        #expect(Base64.decode("Zm9vYmE") == Array("fooba".utf8))
+        #expect(Base64.decode("Zm9vYg") == Array("foob".utf8))
+    }
+
+    @Test func decodingRefusesABadCharacterAnywhere() {
+        let encoded = Array(Base64.encode(Base64Tests.pseudoRandom(60, seed: 3)).utf8)
+        for at in 0..<encoded.count {
+            for bad in ["!", "-", "_", "\u{0}", "é", "="] where !(bad == "=" && at >= encoded.count - 1) {
+                var text = encoded
+                text.replaceSubrange(at..<at + 1, with: Array(bad.utf8))
+                #expect(Base64.decode(String(decoding: text, as: UTF8.self)) == nil, "\(bad) at \(at)")
+            }
+        }
+        // Data after padding, and a lone character in the last group.
+        #expect(Base64.decode("Zm8=Zm9v") == nil)
+        #expect(Base64.decode("Zm9vYmFyZ") == nil)
+    }
 }

@@ -33,3 +33,13 @@ int qga_spawn_add_tcsetpgrp(posix_spawn_file_actions_t *actions, int fd);
 /// pipe2(2) (behind _GNU_SOURCE): both ends get `flags` (O_CLOEXEC, O_NONBLOCK) atomically,
 /// so a child spawned meanwhile by another thread cannot inherit them. 0, or -1 and errno.
 int qga_pipe2(int fds[2], int flags);
+
+/// An epoll instance watching `fd` edge-triggered (EPOLLIN | EPOLLET), close-on-exec: it
+/// turns readable at the next wake-up of `fd`'s wait queue even while `fd` itself polls
+/// ready all along (a virtio-serial port whose host end is closed polls as hang-up, and its
+/// driver wakes the queue when the host opens it). Returns the epoll descriptor, or -1 and errno.
+int qga_edge_watch(int fd);
+
+/// Takes the edges an epoll instance from qga_edge_watch has collected, without waiting:
+/// how many descriptors had one (0 or 1), or -1 and errno.
+int qga_edge_take(int epfd);

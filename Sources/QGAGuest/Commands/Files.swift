@@ -15,6 +15,21 @@ struct FileTable {
     /// The next handle to hand out.
     var counter: Int64 = firstHandle
     var open: [Int64: Int32] = [:]
+    /// What guest-file-read reads into and guest-file-write decodes into, kept while any
+    /// file is open: a copy moves chunk after chunk, and a fresh megabyte each time costs
+    /// the guest's kernel a page fault per page.
+    var scratch: ScratchBuffer?
+    /// The largest buffer kept between requests (copies move 1 MiB chunks, or less through
+    /// libvirt); a larger request gets a buffer of its own, freed with its reply.
+    static let keptBufferLimit = 8 << 20
+
+    /// A buffer of at least `count` bytes: the kept one, grown if need be.
+    mutating func scratch(_ count: Int) -> ScratchBuffer {
+        if let scratch, scratch.bytes.count >= count { return scratch }
+        let grown = ScratchBuffer(count: count)
+        if count <= FileTable.keptBufferLimit { scratch = grown }
+        return grown
+    }
 
     /// Takes the next free handle number. The counter comes from a state file, so it may
     /// be anything up to `Int64.max`: past that it wraps to `firstHandle` (qemu-ga aborts),
@@ -28,12 +43,22 @@ struct FileTable {
     }
 }
 
+/// Bytes that are always written (by read(2), or a coder) before they are read, so their
+/// pages are not touched, let alone zeroed, before they are needed.
+final class ScratchBuffer {
+    let bytes: UnsafeMutableRawBufferPointer
+
+    init(count: Int) { bytes = .allocate(byteCount: count, alignment: 16) }
+
+    deinit { bytes.deallocate() }
+}
+
 extension GuestAgent {
     /// The file family: each handler with its catalogue entry.
     static let fileHandlers: [Handler] = [
         Handler(Catalogue.Commands.guestFileOpen, guestFileOpen),
         Handler(Catalogue.Commands.guestFileClose, guestFileClose),
-        Handler(Catalogue.Commands.guestFileRead, guestFileRead),
+        Handler(Catalogue.Commands.guestFileRead, returning: guestFileRead),
         Handler(Catalogue.Commands.guestFileWrite, guestFileWrite),
         Handler(Catalogue.Commands.guestFileSeek, guestFileSeek),
         Handler(Catalogue.Commands.guestFileFlush, guestFileFlush),
@@ -71,23 +96,27 @@ private func guestFileOpen(_ agent: GuestAgent, _ args: Arguments) throws -> JSO
 private func guestFileClose(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
     let (handle, fd) = try agent.fileHandle(args)
     agent.files.open[handle] = nil
+    if agent.files.open.isEmpty {
+        agent.files.scratch = nil
+        agent.replyBuffer = nil
+    }
     guard close(fd) == 0 || errno == EINTR else { throw AgentError.generic("failed to close handle: \(FileSystem.strerror(errno))") }
     return [:]
 }
 
-private func guestFileRead(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
+private func guestFileRead(_ agent: GuestAgent, _ args: Arguments) throws -> Handler.Return {
     let (_, fd) = try agent.fileHandle(args)
     let count = try args.optionalInt("count") ?? 4096
     guard count >= 0, count <= FileTable.maxReadCount else {
         throw AgentError.generic("value '\(count)' is invalid for argument count")
     }
+    let buffer = agent.files.scratch(Int(count))
     var readError: Int32 = 0
     var eof = false
-    // Read straight into uninitialised storage: no pass to zero a megabyte first.
-    let buffer = [UInt8](unsafeUninitializedCapacity: Int(count)) { storage, initialized in
+    let got = { (storage: UnsafeMutableRawBufferPointer) in
         var got = 0
-        while got < storage.count {
-            let rest = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: storage[got...]))
+        while got < Int(count) {
+            let rest = UnsafeMutableRawBufferPointer(rebasing: storage[got..<Int(count)])
             let n: Int
             do throws(SystemError) {
                 // nil: a non-blocking file (a FIFO) has nothing more now.
@@ -103,29 +132,32 @@ private func guestFileRead(_ agent: GuestAgent, _ args: Arguments) throws -> JSO
             }
             got += n
         }
-        initialized = got
-    }
+        return got
+    }(buffer.bytes)
     if readError != 0 { throw AgentError.generic("failed to read file: \(FileSystem.strerror(readError))") }
-    let got = buffer.count
     if count == 0 { eof = false }
-    return ["count": .int(got), "buf-b64": .string(Base64.encode(buffer)), "eof": .bool(eof)]
+    // {"count": N, "buf-b64": "...", "eof": B}, as the printer lays out the object.
+    return .encoded(
+        EncodedReturn(
+            before: Array(#"{"count": \#(got), "buf-b64": ""#.utf8), payload: UnsafeRawBufferPointer(rebasing: buffer.bytes[..<got]), owner: buffer,
+            after: Array(#"", "eof": \#(eof)}"#.utf8)))
 }
 
 private func guestFileWrite(_ agent: GuestAgent, _ args: Arguments) throws -> JSONValue {
     let (_, fd) = try agent.fileHandle(args)
-    guard let bytes = Base64.decode(try args.string("buf-b64")) else {
+    var text = try args.string("buf-b64")
+    let buffer = agent.files.scratch(Base64.decodedCapacity(text.utf8.count))
+    guard let decoded = text.withUTF8({ Base64.decode(UnsafeRawBufferPointer($0), into: buffer.bytes) }) else {
         throw AgentError.generic("Base64 data contains invalid characters")
     }
-    let count = try args.optionalInt("count") ?? Int64(bytes.count)
-    guard count >= 0, count <= Int64(bytes.count) else {
+    let count = try args.optionalInt("count") ?? Int64(decoded)
+    guard count >= 0, count <= Int64(decoded) else {
         throw AgentError.generic("value '\(count)' is invalid for argument count")
     }
     // A non-blocking file (a FIFO) may take only part: the count says how much.
     let written: Int
     do throws(SystemError) {
-        written = try bytes.withUnsafeBufferPointer { (buffer) throws(SystemError) in
-            try FileDescriptor(rawValue: fd).writeAvailable(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[..<Int(count)]))
-        }
+        written = try FileDescriptor(rawValue: fd).writeAvailable(UnsafeRawBufferPointer(rebasing: buffer.bytes[..<Int(count)]))
     } catch {
         throw AgentError.generic("failed to write to file: \(FileSystem.strerror(error.errno.rawValue))")
     }
