@@ -60,7 +60,27 @@ public enum Base64 {
                 var filled = 0
                 var padding = 0
                 var o = 0
-                for c in input {
+                var i = 0
+                let n = input.count
+                while i < n {
+                    // The fast path: four alphabet characters at a time (nearly all of a
+                    // payload); whitespace, padding or anything else takes the loop below.
+                    if filled == 0 && padding == 0 {
+                        while i + 4 <= n {
+                            let a = table[Int(input[i])], b = table[Int(input[i + 1])]
+                            let c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
+                            if (a | b | c | d) & 0xC0 != 0 { break }
+                            let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                            out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                            out[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                            out[o + 2] = UInt8(truncatingIfNeeded: v)
+                            o += 3
+                            i += 4
+                        }
+                        if i == n { break }
+                    }
+                    let c = input[i]
+                    i += 1
                     let v = table[Int(c)]
                     if v == 0xFF {
                         switch c {

@@ -120,6 +120,16 @@ public struct Framer: Sendable {
                 var broken: ProtocolError.Code?
                 var j = i
                 scan: while j < n {
+                    if quote != 0 && !escaped {
+                        // Inside a string (a file chunk's megabyte of base64): only a quote,
+                        // a backslash or a reset byte matters.
+                        while j < n {
+                            let d = chunk[j]
+                            if d == quote || d == UInt8(ascii: "\\") || d >= Framer.resetByte { break }
+                            j += 1
+                        }
+                        if j == n { break }
+                    }
                     let d = chunk[j]
                     if d >= Framer.resetByte { break }
                     j += 1
