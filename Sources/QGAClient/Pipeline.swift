@@ -3,10 +3,20 @@ import QGASystem
 
 /// Several requests in flight on one direct channel: one sync, then requests written back
 /// to back, each carrying an id, and their replies taken in the order sent (an agent answers
-/// one channel's requests in order). A reply that echoes another id is a stray and dropped;
-/// one with no id (agents before QEMU 4.0) is taken by order. Each reply keeps its own
-/// deadline, the command's timeout counted from when it was sent or the previous reply
-/// arrived, whichever is later, so a queue behind a slow request does not eat into it.
+/// one channel's requests in order). A reply that echoes an id this pipeline did not send is
+/// a stray and dropped; one with no id (agents before QEMU 4.0) is taken by order. Each reply
+/// keeps its own deadline, the command's timeout counted from when it was sent or the previous
+/// reply arrived, whichever is later, so a queue behind a slow request does not eat into it.
+///
+/// qemu-ga over virtio-serial loses replies: GLib takes the port (a character device) for a
+/// seekable file, so when the agent writes a reply while GLib still buffers bytes it read
+/// past the request just parsed, GLib first seeks the port back over them, the seek fails
+/// (ESPIPE) and the reply is dropped, though the request was carried out. A request in
+/// flight behind one of more than the agent's 4 KiB read can be such bytes (strace of
+/// Debian's qemu-ga 7.2: `lseek(port, -431, SEEK_CUR) = -1 ESPIPE` in place of the reply).
+/// So a reply echoing a later request's id means the earlier replies were dropped: that is
+/// an error at once, not a wait to the deadline. Requests go without a trailing newline, so
+/// that not even a newline can be left over when the agent answers the last one.
 ///
 /// At most `depth` requests are in flight, and the pipeline keeps only each one's id and
 /// name. When the oldest reply takes longer than `stallPatience` while others wait behind
@@ -58,7 +68,7 @@ public final class AgentPipeline {
         var request = request
         request.id = .number(JSONNumber(serial))
         let sent = session.now()
-        try session.send(request.encoded + [0x0A], deadline: Deadline.after(options.timeout(for: request.execute), from: sent))
+        try session.send(request.encoded, deadline: Deadline.after(options.timeout(for: request.execute), from: sent))
         if head > 0, head == pending.count {
             pending.removeAll(keepingCapacity: true)
             head = 0
@@ -105,12 +115,24 @@ public final class AgentPipeline {
                 throw ClientError(
                     .notResponding, "\(label): the agent did not answer \(oldest.command) within \(seconds(timeout))", cause: error)
             }
-            guard let reply = try session.reply(in: event, for: .number(JSONNumber(oldest.id)), maxReplySize: options.maxReplySize)
-            else { continue }
+            // Ids are checked here, not by the session: a later request's id means a drop.
+            guard let reply = try session.reply(in: event, for: nil, maxReplySize: options.maxReplySize) else { continue }
+            if let echoed = reply.incoming.id, echoed != .number(JSONNumber(oldest.id)) {
+                guard isLaterRequest(echoed) else { continue }
+                throw ClientError(.protocolViolation, "\(label): the agent dropped its reply to \(oldest.command) (it answered a later request)")
+            }
             head += 1
             lastReply = session.now()
             return reply
         }
+    }
+}
+
+extension AgentPipeline {
+    /// Whether `echoed` is the id of a request in flight after the oldest.
+    private func isLaterRequest(_ echoed: JSONValue) -> Bool {
+        guard let id = echoed.number?.uint64 else { return false }
+        return pending[(head + 1)...].contains { $0.id == id }
     }
 }
 

@@ -4,8 +4,9 @@ import QGASystem
 import Testing
 
 /// `AgentPipeline` in-process, against a scripted agent on virtual time: one sync for many
-/// requests, replies taken in order and matched by id, strays dropped, a stall that drops
-/// the pipeline to one request at a time without resending, and a failure part way.
+/// requests, replies taken in order and matched by id, strays dropped, a dropped reply caught
+/// at once, a stall that drops the pipeline to one request at a time without resending, and
+/// a failure part way.
 @Suite struct PipelineTests {
     /// `{"return": {"count": N}, "id": ID}` for a guest-file-write request, echoing its id.
     static func written(_ request: JSONValue, count: Int = 4, id: JSONValue? = nil) -> Output {
@@ -34,6 +35,23 @@ import Testing
         #expect(agent.commands == ["guest-sync-delimited"] + Array(repeating: "guest-file-write", count: 5))
         #expect(agent.requests.dropFirst().map { $0["id"] } == [1, 2, 3, 4, 5])
         #expect(!pipeline.stalled)
+        // Only the sync ends in a newline: nothing trails the last request (qemu-ga could
+        // still hold it when answering, and drop the reply).
+        #expect(agent.received.filter { $0 == 0x0A }.count == 1)
+        #expect(agent.received.last == UInt8(ascii: "}"))
+    }
+
+    @Test func aReplyToALaterRequestMeansTheAgentDroppedTheOlderOne() throws {
+        // qemu-ga over virtio-serial carries out the first write but loses its reply.
+        let agent = ScriptedAgent(respond: Agent.answering { request in request["id"] == 1 ? [] : [Self.written(request)] })
+        let pipeline = try agent.session().pipeline(options: CallOptions(), depth: 2, stallPatience: .seconds(2))
+        try pipeline.send(Self.write(1))
+        try pipeline.send(Self.write(2))
+        let error = AgentSessionTests.failure { try pipeline.drain { _ in } }
+        #expect(error?.code == .protocolViolation)
+        #expect(error?.message == "scripted: the agent dropped its reply to guest-file-write (it answered a later request)")
+        // At once, not at the stall patience or the deadline.
+        #expect(agent.clock.elapsed == .zero)
     }
 
     @Test func strayRepliesAreDroppedAndReplyWithoutIdTakenByOrder() throws {

@@ -261,6 +261,10 @@ import Testing
         #expect(Base64.decode("Zm9v\nYmE=") == Array("fooba".utf8))
         #expect(Base64.decode("!!!") == nil)
         #expect(Base64.decode("Zm9vY") == nil)
+        // Four characters at a time where it can, one at a time around the rest.
+        #expect(Base64.decode("Zm\r\n9vYm Fy") == Array("foobar".utf8))
+        #expect(Base64.decode("Zm9v=YmFy") == nil)
+        #expect(Base64.decode("Zm9vYmFy" + String(repeating: "QUJD", count: 100) + "!QUJD") == nil)
         let all = (0...255).map { UInt8($0) }
         #expect(Base64.decode(Base64.encode(all)) == all)
     }
