@@ -85,6 +85,9 @@ public struct QGA: ParsableCommand {
                 $0.configuration.commandName == first || $0.configuration.aliases.contains(first)
             }),
             leaf.configuration.subcommands.isEmpty,
+            // As a root, the leaf would answer a custom completion request (the shells send
+            // them to qga itself, never after a command's name) by running the completion.
+            arguments.dropFirst().first != "---completion",
             let command = try? leaf.parseAsRoot(Array(arguments.dropFirst())),
             ObjectIdentifier(type(of: command)) == ObjectIdentifier(leaf)
         {

@@ -39,7 +39,7 @@ import Testing
         ["exec", "--generate-completion-script", "bash"], ["--experimental-dump-help"],
         ["exec"], ["exec", "vm1"], ["exec", "vsock:3", "guest-ping"], ["exec", "vm1", "guest-ping", "--bogus"],
         ["exec", "vm1", "guest-ping", "--compact", "--raw"], ["ping"], ["ping", "vm1", "-j", "0"],
-        ["nosuchcommand"], [],
+        ["nosuchcommand"], [], ["exec", "---completion", "--", "command", "0", "0"],
     ])
     func aLeafCommandParsesAsFromTheRoot(_ arguments: [String]) {
         let fromRoot = Result { try QGA.parseAsRoot(arguments) }
