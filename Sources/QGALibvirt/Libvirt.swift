@@ -98,10 +98,7 @@ func withDeadline<T: Sendable>(
     let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
     do {
-        try startDetachedThread {
-            box.set(body())
-            done.signal()
-        }
+        try CallThreads.shared.run({ box.set(body()) }, then: done)
     } catch {
         throw ClientError(.operationFailed, "\(what): \(error)", cause: error)
     }
@@ -114,6 +111,54 @@ func withDeadline<T: Sendable>(
 
 /// The cause of a `withDeadline` failure: the call was abandoned, not answered.
 struct DeadlineExceeded: Error, Sendable {}
+
+/// The threads `withDeadline` runs calls on. A thread whose call has returned waits for the
+/// next call instead of exiting: a domain command makes four calls (open, lookup, the agent
+/// command, close), a fan-out four per target, and a thread created and torn down for each
+/// made `qga exec DOMAIN` and `qga ping` of 64 domains measurably slower on a busy host. A
+/// call abandoned at its deadline keeps its thread, and calls at once get a thread each.
+private final class CallThreads: @unchecked Sendable {
+    static let shared = CallThreads()
+    private let lock = DispatchSemaphoreLock()
+    /// Threads waiting for a call.
+    private var idle: [Worker] = []
+
+    private typealias Call = (run: @Sendable () -> Void, done: DispatchSemaphore)
+
+    private final class Worker: @unchecked Sendable {
+        let wake = DispatchSemaphore(value: 0)
+        /// Set before `wake` is signalled, read after: the semaphore orders the two.
+        var call: Call?
+    }
+
+    /// Runs `call` on an idle thread, or on a new one when none is idle, and signals `done`
+    /// once it has returned and its thread is idle again (so that a call right after it can
+    /// have the same thread).
+    func run(_ call: @escaping @Sendable () -> Void, then done: DispatchSemaphore) throws(SystemError) {
+        if let worker = lock.withLock({ idle.popLast() }) {
+            worker.call = (call, done)
+            worker.wake.signal()
+            return
+        }
+        try startDetachedThread { [self] in serve((call, done)) }
+    }
+
+    private func serve(_ first: Call) -> Never {
+        let this = Worker()
+        var call: Call? = first
+        while true {
+            if let current = call {
+                current.run()
+                lock.withLock { idle.append(this) }
+                current.done.signal()
+            }
+            // `run` takes this thread off the list and sets its call before it signals.
+            this.wake.wait()
+            call = this.call
+            this.call = nil
+        }
+    }
+}
 
 /// Hands a result from the worker thread to the waiting one; the semaphore orders the two.
 private final class ResultBox<T: Sendable>: @unchecked Sendable {
