@@ -39,21 +39,19 @@ struct Conversation {
     /// Reads until the buffer is full or the client has nothing more now: a virtio-serial
     /// port gives at most one page per read, and a megabyte request read a page per wake-up
     /// would cost a poll and a pass of the loop for each.
-    mutating func read(into buffer: inout [UInt8], agent: GuestAgent) -> Outcome {
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer, agent: GuestAgent) -> Outcome {
         var filled = 0
         var last: Result<Int?, SystemError> = .success(nil)
-        buffer.withUnsafeMutableBytes { raw in
-            while filled < raw.count {
-                let rest = UnsafeMutableRawBufferPointer(rebasing: raw[filled...])
-                last = Result { () throws(SystemError) in try descriptor.readAvailable(into: rest) }
-                guard case .success(let n?) = last, n > 0 else { break }
-                filled += n
-            }
+        while filled < buffer.count {
+            let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])
+            last = Result { () throws(SystemError) in try descriptor.readAvailable(into: rest) }
+            guard case .success(let n?) = last, n > 0 else { break }
+            filled += n
         }
         // What was read is handled first; an end of file or error after it is met again
         // at the next read.
         guard filled == 0 else {
-            backlog = buffer.withUnsafeBufferPointer { framer.feed(UnsafeBufferPointer(rebasing: $0[0..<filled])) }
+            backlog = framer.feed(UnsafeBufferPointer(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<filled]).bindMemory(to: UInt8.self)))
             backlogIndex = 0
             return handleBacklog(agent: agent)
         }

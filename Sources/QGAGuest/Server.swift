@@ -30,7 +30,9 @@ final class Server {
     /// The connected client, or the serial port, and its source.
     private var conversation: Conversation?
     private var clientSource: EventLoop.Source?
-    private var buffer = [UInt8](repeating: 0, count: 64 << 10)
+    /// What a read takes from the client: never zeroed, so an idle daemon keeps resident
+    /// only the pages its requests reached.
+    private let buffer = ScratchBuffer(count: 64 << 10)
     /// guest-exec's pipes as last registered, and their sources.
     private var processPipes: [pollfd] = []
     private var processSources: [EventLoop.Source] = []
@@ -123,7 +125,7 @@ final class Server {
         let outcome =
             conversation?.isWriting == true
             ? conversation?.resume(hungUp: events.isHangUp, agent: agent)
-            : conversation?.read(into: &buffer, agent: agent)
+            : conversation?.read(into: buffer.bytes, agent: agent)
         switch outcome {
         case .open?, nil:
             break
