@@ -38,6 +38,23 @@ import Testing
         #expect(result.stderr.hasPrefix("qga: \(agent.socketPath): the agent closed the connection\n"), "\(result)")
         #expect(result.stderr.contains("qga: \(guestFile) in the guest is left partial ("), "\(result)")
         #expect(result.seconds < 10, "\(result)")
+        // The size it reports holds what the guest file has: writes in flight when the agent
+        // died may or may not have been written ("between N and M bytes").
+        let size = Self.fileSize(guestFile)
+        let figures = Self.reportedBytes(result.stderr)
+        #expect(figures.map { $0.lowerBound <= size && size <= $0.upperBound } == true, "\(size) bytes in the guest: \(result)")
+    }
+
+    /// "(N bytes written)" or "(between N and M bytes written)" in `stderr`.
+    static func reportedBytes(_ stderr: String) -> ClosedRange<Int>? {
+        guard let open = stderr.range(of: "left partial ("), let close = stderr[open.upperBound...].range(of: " bytes written)")
+        else { return nil }
+        let words = stderr[open.upperBound..<close.lowerBound].split(separator: " ")
+        if words.count == 1, let n = Int(words[0]) { return n...n }
+        if words.count == 4, words[0] == "between", words[2] == "and", let a = Int(words[1]), let b = Int(words[3]), a <= b {
+            return a...b
+        }
+        return nil
     }
 
     /// The agent is SIGKILLed while the guest command runs: `run` exits 255 (qga's own
