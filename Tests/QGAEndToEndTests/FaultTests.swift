@@ -27,7 +27,7 @@ import Testing
         let agent = try AgentProcess(kind)
         let host = try TemporaryDirectory("qga-fault")
         defer { host.remove() }
-        #expect(Self.write(host.path + "/in", bytes: 256 << 20))
+        #expect(Self.write(host.path + "/in", bytes: 128 << 20))
         let guestFile = agent.directory.path + "/dst"
         let cp = try BackgroundProcess(
             try Binaries.path("qga"), ["cp", host.path + "/in", agent.socketPath + ":" + guestFile], mode: .processGroup)
