@@ -95,6 +95,9 @@ final class GuestFile {
     private var readEnded = false
     /// Bytes the agent confirmed writing.
     private(set) var written = 0
+    /// Bytes sent in writes whose reply never came (the connection broke, a timeout): the
+    /// agent may have written them or not.
+    private(set) var unconfirmed = 0
 
     /// How long a pipelined write's reply may take before the copy stops pipelining.
     static let stallPatience: Duration = .seconds(5)
@@ -142,6 +145,7 @@ final class GuestFile {
             return try body(pipeline)
         } catch {
             self.pipeline = nil
+            unconfirmed += writesInFlight.reduce(0, +)
             writesInFlight = []
             throw error
         }
@@ -177,14 +181,30 @@ final class GuestFile {
             writesInFlight.append(bytes.count)
         }
         if sent != nil { return }
-        let value = try agent.call("guest-file-write", arguments: writeRequest(bytes).arguments, options: options)
+        let value: JSONValue?
+        do {
+            value = try agent.call("guest-file-write", arguments: writeRequest(bytes).arguments, options: options)
+        } catch {
+            // Refused by the agent: not written. Anything else: maybe written.
+            if case .agentError = error.code {} else { unconfirmed += bytes.count }
+            throw error
+        }
         try confirm(value, sent: bytes.count)
     }
 
     /// Checks the reply to the oldest write in flight.
     private func confirmWrite(_ reply: Reply) throws {
         guard !writesInFlight.isEmpty else { return }
-        try confirm(GuestFile.value(reply, of: "guest-file-write"), sent: writesInFlight.removeFirst())
+        // Out of the flight first: an error reply is an answer (nothing more is written).
+        let sent = writesInFlight.removeFirst()
+        let value: JSONValue?
+        do {
+            value = try GuestFile.value(reply, of: "guest-file-write")
+        } catch {
+            if case .agentError = error.code {} else { unconfirmed += sent }
+            throw error
+        }
+        try confirm(value, sent: sent)
     }
 
     private func confirm(_ value: JSONValue?, sent: Int) throws {
@@ -203,6 +223,7 @@ final class GuestFile {
         guard let pipeline else { return }
         defer {
             self.pipeline = nil
+            unconfirmed += writesInFlight.reduce(0, +)
             writesInFlight = []
         }
         try pipeline.drain(confirmWrite)
@@ -555,7 +576,8 @@ enum FileTransfer {
             file.closeQuietly()
             var status = ExitStatus(error)
             if !GuestCommand(connection: connection, options: options, purpose: "qga cp").removeFile(path) {
-                status.notes.append("qga: \(path) in the guest is left partial (\(file.written) bytes written); remove it")
+                let written = file.unconfirmed == 0 ? "\(file.written)" : "between \(file.written) and \(file.written + file.unconfirmed)"
+                status.notes.append("qga: \(path) in the guest is left partial (\(written) bytes written); remove it")
             }
             throw CommandFailure(code: status.code, message: status.message.map(withoutPrefix), notes: status.notes.map(withoutPrefix))
         }
