@@ -40,6 +40,9 @@ import Testing
 //   a sync reply that arrives late, after the client gave up on it and the next sync was
 //       sent -> aLateSyncReplyIsSkippedByTheNextClient, aLateSyncReplyIsSkippedByWait (here)
 //   a late reply to an earlier client's command -> aLateCommandReplyIsDroppedByTheNextSync (here)
+//   an agent that answers the sync and then goes silent, also in the middle of a copy
+//       -> timeoutsLeaveTheAgentUsable, silenceInTheMiddleOfACopyFromTheGuest,
+//       silenceInTheMiddleOfACopyIntoTheGuest (here)
 //   events before, between and inside the exchanges of a call -> eventsBetweenTheDelimiterAndTheSyncReply,
 //       eventsAroundEveryReplyOfACopy (here); MisbehavingAgentTests.discardsStaleRepliesBeforeTheSync
 //   the 10 MiB line limit (QEMU_AGENT_MAX_RESPONSE), after which libvirt refuses the
@@ -168,6 +171,56 @@ import Testing
         #expect(noReply.stderr.contains("did not answer guest-fsfreeze-status within 0.5 s"), "\(noReply)")
         let later = try Binaries.qga(["exec", agent.socketPath, "guest-ping", "--compact"])
         #expect(later.status == 0 && later.stdoutText == #"{"fresh":true}"# + "\n", "\(later)")
+    }
+
+    /// An agent that answers the sync and the open, then goes silent at the first read or
+    /// write of `first` connections' copies, and answers everything after.
+    static func silentMidCopy(connections first: Int) throws -> FakeAgent {
+        let counter = Counter()
+        return try FakeAgent { connection in
+            let silent = counter.next() <= first
+            while let request = connection.nextRequest() {
+                switch request["execute"]?.string {
+                case "guest-sync-delimited":
+                    guard let id = request["arguments"]?["id"] else { return }
+                    connection.send(Self.syncReply(id))
+                case "guest-file-open":
+                    connection.send(#"{"return": 1000}"# + "\n")
+                case "guest-file-read" where silent, "guest-file-write" where silent:
+                    connection.stall(20)
+                    return
+                default:
+                    connection.send(#"{"return": {}}"# + "\n")
+                }
+            }
+        }
+    }
+
+    /// Silence in the middle of a pipelined copy out of the guest: qga gives up at --timeout
+    /// (exit 3); closing the handle afterwards waits no longer than that either (it waited
+    /// out a whole --sync-timeout, 5 s, before); the agent serves the next command.
+    @Test func silenceInTheMiddleOfACopyFromTheGuest() throws {
+        let agent = try Self.silentMidCopy(connections: 1)
+        let copy = try Binaries.qga(["cat", agent.socketPath + ":/stalls", "--timeout", "1"])
+        #expect(copy.status == 3, "\(copy)")
+        #expect(copy.seconds < 4, "\(copy) \(copy.stderr)")
+        #expect(copy.stderr == "qga: \(agent.socketPath): the agent did not answer guest-file-read within 1 s\n", "\(copy)")
+        let later = try Binaries.qga(["ping", agent.socketPath])
+        #expect(later.status == 0, "\(later)")
+    }
+
+    /// The same in a copy into the guest, whose cleanup also tries to remove the partial
+    /// file (through guest-exec) and, when that gets no answer, says it is left partial.
+    @Test func silenceInTheMiddleOfACopyIntoTheGuest() throws {
+        let agent = try Self.silentMidCopy(connections: 1)
+        let host = try TemporaryDirectory("qga-silent-cp")
+        defer { host.remove() }
+        #expect(FileManager.default.createFile(atPath: host.path + "/in", contents: Data(repeating: 0x61, count: 100_000)))
+        let copy = try Binaries.qga(["cp", host.path + "/in", agent.socketPath + ":/stalls", "--timeout", "1"])
+        #expect(copy.status == 3, "\(copy)")
+        #expect(copy.seconds < 6, "\(copy) \(copy.stderr)")
+        #expect(copy.stderr.hasPrefix("qga: \(agent.socketPath): the agent did not answer guest-file-write within 1 s\n"), "\(copy)")
+        #expect(copy.stderr.contains("/stalls in the guest is left partial"), "\(copy)")
     }
 
     // MARK: Commands without a reply

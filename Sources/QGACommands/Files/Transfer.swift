@@ -229,6 +229,10 @@ final class GuestFile {
 
     /// Closes the handle; a failure here (a write the guest could not flush) is an error.
     func close() throws {
+        try close(options: options)
+    }
+
+    private func close(options: CallOptions) throws {
         guard !closed else { return }
         try settle()
         closed = true
@@ -240,7 +244,7 @@ final class GuestFile {
     func closeQuietly() {
         pipeline = nil
         writesInFlight = []
-        try? close()
+        try? close(options: options.forCleanup)
     }
 }
 
@@ -554,7 +558,7 @@ enum FileTransfer {
         } catch {
             file.closeQuietly()
             var status = ExitStatus(error)
-            if !GuestCommand(connection: connection, options: options, purpose: "qga cp").removeFile(path) {
+            if !GuestCommand(connection: connection, options: options.forCleanup, purpose: "qga cp").removeFile(path) {
                 status.notes.append("qga: \(path) in the guest is left partial (\(file.written) bytes written); remove it")
             }
             throw CommandFailure(code: status.code, message: status.message.map(withoutPrefix), notes: status.notes.map(withoutPrefix))
