@@ -21,6 +21,7 @@ import Testing
 //   Shutdown      halt, powerdown, reboot send guest-shutdown with that mode and get no
 //                 reply (an event instead); an error reply (CommandDisabled) still fails
 //                 -> lifecycleRequestsExpectNoReply, lifecycleErrorRepliesAreReported (here);
+//                 through libvirt -> noReplyCommandsThroughLibvirt (here);
 //                 MisbehavingAgentTests.noReplyCommandSucceedsOnSilence / ...WhenTheChannelCloses
 //   CPU           get-vcpus parsing; set-vcpus arguments and an error reply
 //                 -> QueryTests, ConformanceTests, DifferentialTests (vcpus);
@@ -285,6 +286,26 @@ import Testing
         #expect(result.status == 1, "\(arguments): \(result)")
         #expect(result.stderr.contains("CommandDisabled: The command \(command) has been disabled"), "\(arguments): \(result)")
         #expect(result.seconds < 2, "\(arguments): \(result)")
+    }
+
+    /// Through libvirt, whose timeout reads the same whether its sync or the command went
+    /// unanswered ("Guest agent not available for now", up to libvirt 9.x at least): qga
+    /// pings first, so an agent that answers nothing fails the call with exit 3 and is never
+    /// sent the command (it passed for a success before), and one that answers the ping and
+    /// then not the command succeeds, as on a socket.
+    @Test(arguments: [["shutdown", "--mode", "halt"], ["suspend", "ram"]])
+    func noReplyCommandsThroughLibvirt(_ arguments: [String]) throws {
+        let unavailable = "Guest agent is not responding: Guest agent not available for now"
+        let absent = try FakeLibvirtd(xml: LibvirtDeadlineTests.xml, agentError: { _ in unavailable }) { _, _ in false }
+        let failed = try Binaries.qga(arguments + ["vm", "-c", absent.uri], timeout: 30)
+        #expect(failed.status == 3, "\(arguments): \(failed)")
+        #expect(failed.stderr.contains("not available for now"), "\(arguments): \(failed)")
+        #expect(absent.agentCommands == 1, "only the ping")
+
+        let silent = try FakeLibvirtd(xml: LibvirtDeadlineTests.xml, agentError: { $0 >= 2 ? unavailable : nil }) { _, _ in false }
+        let obeyed = try Binaries.qga(arguments + ["vm", "-c", silent.uri], timeout: 30)
+        #expect(obeyed.status == 0 && obeyed.stderr.isEmpty, "\(arguments): \(obeyed)")
+        #expect(silent.agentCommands == 2, "the ping and the command")
     }
 
     // MARK: Counts
