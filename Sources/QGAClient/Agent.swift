@@ -31,6 +31,15 @@ public struct CallOptions: Sendable {
 
     /// How long a command that sends no reply on success gets to send an error instead.
     public static let noReplyGrace: Duration = .seconds(3)
+
+    /// For the calls that clean up after a failed one (closing a handle, removing a partial
+    /// file): their sync waits no longer than the user's --timeout, so that an agent that
+    /// went silent costs that, not a whole sync timeout, per cleanup step.
+    public var forCleanup: CallOptions {
+        var options = self
+        if let timeout { options.syncTimeout = min(syncTimeout, timeout) }
+        return options
+    }
 }
 
 /// A reply as received: its meaning and the exact bytes the agent sent.

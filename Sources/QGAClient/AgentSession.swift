@@ -131,8 +131,14 @@ public final class AgentSession: AgentConnection {
                 // Leftovers of earlier conversations; what counts comes after a delimiter.
                 afterDelimiter = false
             case .message(let bytes):
+                guard let value = try? JSONParser.parse(bytes), let incoming = try? Incoming(value) else {
+                    afterDelimiter = false
+                    continue
+                }
+                // An event is no reply: one between the delimiter and the sync's reply
+                // leaves the delimiter standing for that reply.
+                if case .event = incoming { continue }
                 defer { afterDelimiter = false }
-                guard let value = try? JSONParser.parse(bytes), let incoming = try? Incoming(value) else { continue }
                 switch incoming {
                 case .success(let result, _) where result.number?.uint64 == id:
                     // A plain guest-sync reply has no delimiter before it.

@@ -161,12 +161,16 @@ public final class GuestAgent {
     public func handle(_ message: [UInt8]) -> Outgoing? {
         var id: JSONValue?
         var delimited = false
+        // What the log says of a failure when its reply quotes the request: a parse error
+        // quotes the offending token, which may be part of a password or of a file's data.
+        var logged: String?
         let result: Result<Handler.Return?, AgentError>
         do {
             let value: JSONValue
             do {
                 value = try JSONParser.parse(message, singleQuotes: true)
             } catch {
+                logged = "JSON parse error" + (error.offset.map { " at byte \($0)" } ?? "") + " (the request is not logged)"
                 throw AgentError.generic(parseErrorText(error))
             }
             guard let object = value.object else { throw AgentError.generic("QMP input must be a JSON object") }
@@ -212,7 +216,7 @@ public final class GuestAgent {
         case .success(.encoded(let value)?):
             return Outgoing(encodedReply(value, id: id), delimited: delimited)
         case .failure(let error):
-            if config.verbose { log.debug("error: \(error.desc)") }
+            if config.verbose { log.debug("error: \(logged ?? error.desc)") }
             reply.append(key: "error", value: ["class": .string(error.errorClass), "desc": .string(error.desc)])
         }
         if let id { reply.append(key: "id", value: id) }

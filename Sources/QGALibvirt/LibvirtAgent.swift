@@ -98,11 +98,21 @@ public final class LibvirtAgent: AgentConnection {
         let expectsReply = Catalogue.info(request.execute)?.successResponse ?? true
         let timeout = options.timeout(for: request.execute)
         let seconds = Int32(clamping: Int64(timeout.inSeconds.rounded(.up)))
+        if !expectsReply {
+            // Silence is how such a command succeeds, but libvirt (up to 9.x at least) words
+            // a timeout of its own sync and of the command alike ("Guest agent not available
+            // for now"): an agent that never got the command would pass for one that obeyed.
+            // An answered guest-ping first says the agent is there, as qga's own sync does
+            // on a socket; if it is not, the command is not sent.
+            let syncSeconds = Int32(clamping: Int64(options.syncTimeout.inSeconds.rounded(.up)))
+            _ = try domain.agentCommand(#"{"execute":"guest-ping"}"#, timeoutSeconds: syncSeconds)
+        }
         let text: String
         do {
             text = try domain.agentCommand(json, timeoutSeconds: seconds)
-        } catch let error where !expectsReply && error.code == .notResponding {
-            // A command that replies only on error timed out waiting for one: it succeeded.
+        } catch let error where !expectsReply && (error.code == .notResponding || LibvirtDomain.isAgentEOF(error)) {
+            // A command that replies only on error timed out waiting for one, or the guest
+            // went down and took the channel with it: it succeeded.
             return nil
         }
         let bytes = Array(text.utf8)

@@ -87,6 +87,20 @@ import Testing
         #expect(agent.commands == ["guest-sync-delimited"])
     }
 
+    @Test func eventsBetweenTheDelimiterAndTheSyncReplyAreSkipped() throws {
+        // An event is no reply: the delimiter before it still stands for the reply after it.
+        let agent = ScriptedAgent(respond: Agent.answering { _ in [.text(#"{"return": {"fresh": true}}"# + "\n")] })
+        let events = ScriptedAgent { request in
+            guard request["execute"] == "guest-sync-delimited" else { return [.text(#"{"return": {"fresh": true}}"# + "\n")] }
+            return [.bytes([0xFF]), .text(#"{"event": "A"}"# + "\n" + #"{"event": "B", "data": {}}"#), .text(#"{"return": 42}"# + "\n")]
+        }
+        for scripted in [agent, events] {
+            let reply = try scripted.session().execute(Request("guest-ping"), options: Self.options(sync: .seconds(1)))
+            #expect(Self.text(reply) == #"{"return": {"fresh": true}}"#)
+            #expect(scripted.clock.elapsed == .zero)
+        }
+    }
+
     // MARK: Split reads
 
     static let sync: [UInt8] = [0xFF] + Array(#"{"return": 42}"#.utf8) + [0x0A]

@@ -46,11 +46,15 @@ public final class FakeLibvirtd: @unchecked Sendable {
     /// channel; otherwise libvirt's "not configured" error comes back, as from libvirtd.
     /// With `shutdownError`, the shutdown call fails with that message, as libvirtd's does
     /// when the guest's channel closes first, and the domain is shut off from then on.
+    /// `agentError(n)` fails the nth agent command (from 1) with libvirt's "agent
+    /// unresponsive" error (VIR_ERR_AGENT_UNRESPONSIVE) and that message, when not nil.
     public init(
-        domain: String = "vm", xml: String, shutdownError: String? = nil, stall: @escaping @Sendable (Int, Int32) -> Bool
+        domain: String = "vm", xml: String, shutdownError: String? = nil,
+        agentError: @escaping @Sendable (Int) -> String? = { _ in nil }, stall: @escaping @Sendable (Int, Int32) -> Bool
     ) throws {
         let calls = calls
         let shutOff = Mutex(false)
+        let agentCalls = Mutex(0)
         server = try SocketServer("fake-libvirtd", socket: "libvirt-sock") { connection, fd in
             defer { close(fd) }
             var stalled = false
@@ -65,6 +69,11 @@ public final class FakeLibvirtd: @unchecked Sendable {
                     header[0] == FakeLibvirtd.qemuProgram
                     ? FakeLibvirtd.answerQEMU(procedure, xml: xml)
                     : FakeLibvirtd.answer(procedure, domain: domain, xml: xml, shutOff: shutOff.withLock { $0 })
+                if header[0] == FakeLibvirtd.qemuProgram, procedure == Procedure.qemuAgentCommand,
+                    let message = agentError(agentCalls.withLock { $0 += 1; return $0 })
+                {
+                    reply = FakeLibvirtd.error(code: 86, message)
+                }
                 if header[0] == FakeLibvirtd.remoteProgram, procedure == Procedure.domainShutdownFlags, let shutdownError {
                     shutOff.withLock { $0 = true }
                     reply = FakeLibvirtd.error(code: 1, shutdownError)

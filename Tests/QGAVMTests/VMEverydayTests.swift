@@ -198,6 +198,32 @@ struct VMEverydayTests {
         #expect(ping.status == 0, "\(ping)")
     }
 
+    /// `qga exec` through libvirt at its reply limits: a guest-file-read of the largest count
+    /// whose reply fits libvirt's 4 MiB message (and so stays far from the 10 MiB line after
+    /// which libvirt gives up on the domain's agent) is sent and answered; one byte more is
+    /// refused before anything is sent; libvirt's agent answers afterwards.
+    @Test func readsThroughLibvirtAtTheLimitAndPastIt() throws {
+        let path = "/tmp/qga-libvirt-limit"
+        _ = try guest("head -c 4000000 /dev/urandom > \(path)")
+        defer { _ = try? guest("rm -f \(path)") }
+        let open = try qga("exec", .libvirt, ["guest-file-open", "path=\(path)", "--compact"])
+        #expect(open.status == 0, "\(open)")
+        let handle = try #require(try JSONParser.parse(open.stdout).number?.text, "\(open)")
+        defer { _ = try? qga("exec", .libvirt, ["guest-file-close", "handle:=\(handle)"]) }
+        let limit = 3 * 1024 * 1024 - 64 * 1024
+        let atLimit = try qga("exec", .libvirt, ["guest-file-read", "handle:=\(handle)", "count:=\(limit)", "--compact"])
+        #expect(atLimit.status == 0, "\(atLimit.status) \(atLimit.stderr)")
+        #expect(try JSONParser.parse(atLimit.stdout)["count"]?.number?.int == limit)
+        let past = try qga("exec", .libvirt, ["guest-file-read", "handle:=\(handle)", "count:=\(limit + 1)"])
+        #expect(past.status == 64, "\(past)")
+        #expect(past.stderr.contains("at most \(limit) bytes"), "\(past)")
+        // Nothing was sent: the file position is where the first read left it.
+        let rest = try qga("exec", .libvirt, ["guest-file-read", "handle:=\(handle)", "count:=\(limit)", "--compact"])
+        #expect(try JSONParser.parse(rest.stdout)["count"]?.number?.int == 4_000_000 - limit, "\(rest.status) \(rest.stderr)")
+        let ping = try qga("ping", .libvirt, [])
+        #expect(ping.status == 0, "\(ping)")
+    }
+
     // MARK: cp and cat
 
     /// 0 bytes, 1 byte and 20 MiB of random bytes to the guest and back, the same by sha256

@@ -250,6 +250,10 @@ final class GuestFile {
 
     /// Closes the handle; a failure here (a write the guest could not flush) is an error.
     func close() throws {
+        try close(options: options)
+    }
+
+    private func close(options: CallOptions) throws {
         guard !closed else { return }
         try settle()
         closed = true
@@ -261,7 +265,7 @@ final class GuestFile {
     func closeQuietly() {
         pipeline = nil
         writesInFlight = []
-        try? close()
+        try? close(options: options.forCleanup)
     }
 }
 
@@ -575,7 +579,7 @@ enum FileTransfer {
         } catch {
             file.closeQuietly()
             var status = ExitStatus(error)
-            if !GuestCommand(connection: connection, options: options, purpose: "qga cp").removeFile(path) {
+            if !GuestCommand(connection: connection, options: options.forCleanup, purpose: "qga cp").removeFile(path) {
                 let written = file.unconfirmed == 0 ? "\(file.written)" : "between \(file.written) and \(file.written + file.unconfirmed)"
                 status.notes.append("qga: \(path) in the guest is left partial (\(written) bytes written); remove it")
             }
