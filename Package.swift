@@ -116,9 +116,7 @@ if Context.environment["QGA_FUZZ"] == "1" {
         package.targets.append(
             .executableTarget(
                 name: target.name, dependencies: target.dependencies, path: "Fuzz/\(target.name)",
-                swiftSettings: [.unsafeFlags(["-parse-as-library"])],
-                // lld: gold warns about every ASan helper symbol it cannot export.
-                linkerSettings: [.unsafeFlags(["-use-ld=lld"])]))
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
         package.products.append(.executable(name: target.name, targets: [target.name]))
     }
 }

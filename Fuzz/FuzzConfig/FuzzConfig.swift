@@ -35,8 +35,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     return 0
 }
 
-/// What a config means: the channel path rather than how it was given, lists as a file
-/// can hold them (names without commas, blanks or empty ones: every command name is so).
+/// What a config means: the channel path rather than how it was given, and the lists'
+/// items that can be command names.
 private struct Settings: Equatable {
     var daemonize: Bool
     var method: Config.Method
@@ -52,18 +52,24 @@ private struct Settings: Equatable {
     var freezeTimeout: Double
 
     init(_ c: Config) {
+        // A leading \f or \v: no keyfile holds one (the reader strips it, as GLib does, and
+        // GLib's escapes have none for it).
+        let held = { (s: String) in String(s.drop { $0 == "\u{0B}" || $0 == "\u{0C}" }) }
         daemonize = c.daemonize
         method = c.method
-        channelPath = c.channelPath
-        logfile = c.logfile
-        pidfile = c.pidfile
-        fsfreezeHook = c.fsfreezeHook
-        statedir = c.statedir
+        channelPath = c.channelPath.map(held)
+        logfile = c.logfile.map(held)
+        pidfile = held(c.pidfile)
+        // `-F ''` keeps an empty hook, as qemu-ga's does; an empty `fsfreeze-hook=` in a
+        // file means the default, as in qemu-ga: the dump cannot tell them apart.
+        fsfreezeHook = c.fsfreezeHook.map(held).map { $0.isEmpty ? Config.defaultFsfreezeHook : $0 }
+        statedir = held(c.statedir)
         verbose = c.verbose
         retryPath = c.retryPath
+        // Compared without blanks and controls: no command name has any, and a file cannot
+        // hold them all (GLib strips leading blanks, \f and \v included, from each value).
         let clean = { (list: [String]) in
-            list.map { String($0.trimmingPrefix(while: { $0 == " " || $0 == "\t" || $0 == "\r" })) }
-                .map { String($0.reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed()) }
+            list.map { String(String.UnicodeScalarView($0.unicodeScalars.filter { !$0.properties.isWhitespace && $0.value >= 0x20 })) }
                 .filter { !$0.isEmpty }
         }
         blockRPCs = clean(c.blockRPCs)
