@@ -52,9 +52,11 @@ private struct Settings: Equatable {
     var freezeTimeout: Double
 
     init(_ c: Config) {
-        // A leading \f or \v: no keyfile holds one (the reader strips it, as GLib does, and
-        // GLib's escapes have none for it).
-        let held = { (s: String) in String(s.drop { $0 == "\u{0B}" || $0 == "\u{0C}" }) }
+        // A leading \f or \v: no keyfile holds one (the reader strips it, and the blanks
+        // after it, as GLib does, and GLib's escapes have none for it).
+        let held = { (s: String) in
+            s.first == "\u{0B}" || s.first == "\u{0C}" ? String(s.drop { $0 == "\u{0B}" || $0 == "\u{0C}" || $0 == " " }) : s
+        }
         daemonize = c.daemonize
         method = c.method
         channelPath = c.channelPath.map(held)
