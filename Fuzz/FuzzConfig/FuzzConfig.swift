@@ -85,6 +85,8 @@ private let file: String = {
     let fd = template.withUnsafeMutableBufferPointer { $0.baseAddress.map(mkstemp) ?? -1 }
     guard fd >= 0 else { fail("cannot make a temporary file") }
     close(fd)
+    // libFuzzer ends with exit(): the file goes with the process.
+    atexit { _ = unlink(file) }
     return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }()
 

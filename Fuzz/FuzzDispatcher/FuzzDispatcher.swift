@@ -84,6 +84,8 @@ private let directory: String = {
     guard let made = template.withUnsafeMutableBufferPointer({ $0.baseAddress.flatMap(mkdtemp) }) else {
         fail("cannot make a temporary directory")
     }
+    // libFuzzer ends with exit(): the directory, emptied after each input, goes with it.
+    atexit { _ = rmdir(directory) }
     return String(cString: made)
 }()
 
