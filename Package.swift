@@ -99,3 +99,24 @@ let package = Package(
             dependencies: ["QGAProtocol", "QGATestSupport"]),
     ]
 )
+
+// libFuzzer targets (Fuzz/), declared only for scripts/fuzz, which sets QGA_FUZZ=1 and builds
+// them with `--sanitize=fuzzer --sanitize=address` in its own scratch directory: libFuzzer
+// supplies their main(), so an ordinary `swift build` could not link them, and leaving them
+// out keeps it as fast as before.
+if Context.environment["QGA_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzProtocol", ["QGAProtocol"]),
+        ("FuzzClient", ["QGAClient", "QGAProtocol", "QGASystem"]),
+        ("FuzzPrinter", ["QGAProtocol"]),
+        ("FuzzDispatcher", ["QGAGuest", "QGAProtocol"]),
+        ("FuzzConfig", ["QGAGuest"]),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: target.name, dependencies: target.dependencies, path: "Fuzz/\(target.name)",
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: target.name, targets: [target.name]))
+    }
+}

@@ -41,20 +41,47 @@ public struct Config: Sendable, Equatable {
         }
     }
 
-    /// The config as a keyfile, as `-D` prints it.
+    /// The config as a keyfile, as `-D` prints it: strings escaped as GLib's
+    /// `g_key_file_set_string` escapes them, so that the file reads back as the same config.
     public var dump: String {
+        let e = Config.keyFileEscaped
         var lines = ["[general]", "daemon=\(daemonize)", "method=\(method.rawValue)"]
-        if let path = channelPath { lines.append("path=\(path)") }
-        if let logfile { lines.append("logfile=\(logfile)") }
-        lines.append("pidfile=\(pidfile)")
-        if let fsfreezeHook { lines.append("fsfreeze-hook=\(fsfreezeHook)") }
-        lines.append("statedir=\(statedir)")
+        if let path = channelPath { lines.append("path=\(e(path))") }
+        if let logfile { lines.append("logfile=\(e(logfile))") }
+        lines.append("pidfile=\(e(pidfile))")
+        if let fsfreezeHook { lines.append("fsfreeze-hook=\(e(fsfreezeHook))") }
+        lines.append("statedir=\(e(statedir))")
         lines.append("verbose=\(verbose)")
         lines.append("retry-path=\(retryPath)")
-        if !allowRPCs.isEmpty { lines.append("allow-rpcs=\(allowRPCs.joined(separator: ","))") }
-        lines.append("block-rpcs=\(blockRPCs.joined(separator: ","))")
-        if freezeTimeout > 0 { lines.append("freeze-timeout=\(freezeTimeout)") }
+        if !allowRPCs.isEmpty { lines.append("allow-rpcs=\(e(allowRPCs.joined(separator: ",")))") }
+        lines.append("block-rpcs=\(e(blockRPCs.joined(separator: ",")))")
+        if freezeTimeout > 0 { lines.append("freeze-timeout=\(Config.decimal(freezeTimeout))") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `value` as a keyfile string: `\s` for a leading space, `\n \t \r \\` for the rest.
+    static func keyFileEscaped(_ value: String) -> String {
+        var out = ""
+        for (index, c) in value.unicodeScalars.enumerated() {
+            switch c {
+            case " " where index == 0: out += "\\s"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\\": out += "\\\\"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    /// Seconds in the plain decimal form `freeze-timeout=` reads (`0.00001`, never `1e-05`).
+    static func decimal(_ seconds: Double) -> String {
+        let text = "\(seconds)"
+        // Only values below 1e-4 print with an exponent (the largest timeout is a year).
+        guard let e = text.firstIndex(of: "e"), let exponent = Int(text[text.index(after: e)...]), exponent < 0 else { return text }
+        let digits = text[..<e].filter { $0 != "." }
+        return "0." + String(repeating: "0", count: -exponent - 1) + digits
     }
 }
 

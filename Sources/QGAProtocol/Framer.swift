@@ -122,11 +122,15 @@ public struct Framer: Sendable {
                 var tokens = self.tokens
                 let checking = state == .message
                 var broken: ProtocolError.Code?
+                // The scan stops at the first byte past the size limit, so that the limit
+                // broken first in the bytes is the one reported, however they were split.
+                let room = maxMessageSize - length
+                let end = checking && n - i > room ? i + room + 1 : n
                 var j = i
-                scan: while j < n {
+                scan: while j < end {
                     if quote != 0 && !escaped, let base = chunk.baseAddress {
-                        j = ByteScan.plainStringRun(UnsafeRawPointer(base), from: j, to: n, quote: quote)
-                        if j == n { break }
+                        j = ByteScan.plainStringRun(UnsafeRawPointer(base), from: j, to: end, quote: quote)
+                        if j == end { break }
                     }
                     let d = chunk[j]
                     if d >= Framer.resetByte { break }

@@ -265,3 +265,34 @@ private final class Dispatcher {
         #expect(try d.error(#"{"execute": "guest-ssh-add-authorized-keys", "arguments": {"username": "nobody", "keys": [true]}}"#) == "Invalid parameter type for 'keys[0]', expected: string")
     }
 }
+
+/// Inputs the libFuzzer targets (Fuzz/, scripts/fuzz) found, each kept as a test.
+@Suite struct ConfigFuzzRegressionTests {
+    /// FuzzConfig: `-D` printed strings raw, so a path with a line break, a state directory
+    /// starting with a tab or a space, or a freeze timeout below 1e-4 (printed `1e-05`)
+    /// gave a file that did not read back, or read back as another config. Values are now
+    /// escaped as GLib escapes them, and the timeout is printed in plain decimals.
+    @Test func dumpReadsBackAsTheSameConfig() throws {
+        // The fuzzer's input: -D -p "/dev/x\ny", then a file with statedir=\t/run\n.
+        let (parsed, action) = try parseCommandLine(
+            ["-D", "-p", "/dev/x\ny", "--freeze-timeout=0.00001", "-l", " log\\"],
+            environment: { $0 == "QGA_CONF" ? "/nonexistent-qga-fuzz.conf" : nil }, warn: { _ in })
+        var config = parsed
+        config.statedir = "\t/run\n"
+        #expect(action == .dumpConfig)
+        var again = Config()
+        let method = try applyKeyFile(Array(config.dump.utf8), to: &again, path: "dump")
+        #expect(method == config.method.rawValue)
+        again.method = config.method
+        #expect(again == config)
+        #expect(config.dump.contains("path=/dev/x\\ny\n"))
+        #expect(config.dump.contains("statedir=\\t/run\\n\n"))
+        #expect(config.dump.contains("logfile=\\slog\\\\\n"))
+        #expect(config.dump.contains("freeze-timeout=0.00001\n"))
+    }
+
+    @Test(arguments: [0.00001, 0.0000123, 1e-9, 0.5, 30, 31_536_000])
+    func freezeTimeoutPrintsAsItReads(seconds: Double) {
+        #expect(Config.freezeTimeout(Config.decimal(seconds)) == seconds)
+    }
+}
