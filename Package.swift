@@ -112,10 +112,12 @@ if Context.environment["QGA_FUZZ"] == "1" {
         ("FuzzDispatcher", ["QGAGuest", "QGAProtocol"]),
         ("FuzzConfig", ["QGAGuest"]),
     ]
+    // What the targets share: how a broken invariant stops the fuzzer.
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for target in fuzzTargets {
         package.targets.append(
             .executableTarget(
-                name: target.name, dependencies: target.dependencies, path: "Fuzz/\(target.name)",
+                name: target.name, dependencies: target.dependencies + ["FuzzSupport"], path: "Fuzz/\(target.name)",
                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
         package.products.append(.executable(name: target.name, targets: [target.name]))
     }

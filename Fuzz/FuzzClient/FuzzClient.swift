@@ -2,6 +2,7 @@ import Glibc
 import QGAClient
 import QGAProtocol
 import QGASystem
+import FuzzSupport
 
 /// The client's reply handling (sync, stale ids, 0xFF delimiters, events, commands that send
 /// no reply) against a hostile agent whose every byte comes from the fuzzer.
@@ -130,12 +131,4 @@ private func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         return true
     }
     return false
-}
-
-private func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
-    if !condition() {
-        let line = Array("FuzzClient: invariant broken: \(message())\n".utf8)
-    _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-        preconditionFailure(message())
-    }
 }

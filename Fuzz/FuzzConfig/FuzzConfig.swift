@@ -1,5 +1,6 @@
 import Glibc
 import QGAGuest
+import FuzzSupport
 
 /// qgad's command-line and config-file parsers: NUL-terminated arguments up to an empty
 /// one, then the config file's bytes (the arguments are given `-c FILE` first).
@@ -101,14 +102,4 @@ private func write(_ path: String, _ bytes: [UInt8]) -> Bool {
         done += n
     }
     return true
-}
-
-private func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
-    if !condition() { fail(message()) }
-}
-
-private func fail(_ message: String) -> Never {
-    let line = Array("FuzzConfig: invariant broken: \(message)\n".utf8)
-    _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-    preconditionFailure(message)
 }

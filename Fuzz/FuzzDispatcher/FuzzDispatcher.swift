@@ -1,6 +1,7 @@
 import Glibc
 import QGAGuest
 import QGAProtocol
+import FuzzSupport
 
 /// qgad's dispatcher: bytes from the host framed as the daemon frames them, each message
 /// parsed, checked against the command's schema and run, each failure turned into a reply.
@@ -119,14 +120,4 @@ private func checkReply(_ bytes: [UInt8]) -> JSONValue {
         check(error["class"]?.string != nil && error["desc"]?.string != nil, "an error without class and desc")
     }
     return value
-}
-
-private func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
-    if !condition() { fail(message()) }
-}
-
-private func fail(_ message: String) -> Never {
-    let line = Array("FuzzDispatcher: invariant broken: \(message)\n".utf8)
-    _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-    preconditionFailure(message)
 }

@@ -1,5 +1,6 @@
 import Glibc
 import QGAProtocol
+import FuzzSupport
 
 /// The printers (pretty, compact, spaced; plain and coloured; streamed; the escaping of
 /// guest text for a terminal) on values parsed from arbitrary bytes, and on arbitrary text.
@@ -66,14 +67,4 @@ private func removingColours(_ bytes: [UInt8], _ palette: JSONPrinter.Palette) -
         i += 1
     }
     return out
-}
-
-private func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
-    if !condition() { fail(message()) }
-}
-
-private func fail(_ message: String) -> Never {
-    let line = Array("FuzzPrinter: invariant broken: \(message)\n".utf8)
-    _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-    preconditionFailure(message)
 }

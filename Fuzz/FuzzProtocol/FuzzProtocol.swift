@@ -1,5 +1,6 @@
 import Glibc
 import QGAProtocol
+import FuzzSupport
 
 /// The framer and the JSON parser on arbitrary bytes, as a hostile peer sends them.
 ///
@@ -74,15 +75,4 @@ private func comparable(_ events: [Framer.Event]) -> [Framer.Event] {
 
 private func junkCount(_ events: [Framer.Event]) -> Int {
     events.reduce(0) { if case .junk(_, let count) = $1 { $0 + count } else { $0 } }
-}
-
-private func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
-    if !condition() { fail(message()) }
-}
-
-private func fail(_ message: String) -> Never {
-    let line = Array("FuzzProtocol: invariant broken: \(message)\n".utf8)
-    _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-    // A trap, so that libFuzzer records the input as a crash.
-    preconditionFailure(message)
 }
