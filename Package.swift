@@ -101,7 +101,7 @@ let package = Package(
 )
 
 // libFuzzer targets (Fuzz/), declared only for scripts/fuzz, which sets QGA_FUZZ=1 and builds
-// them with `--sanitize=fuzzer --sanitize=address` in its own scratch directory: libFuzzer
+// them instrumented for libFuzzer and ASan in its own scratch directory: libFuzzer
 // supplies their main(), so an ordinary `swift build` could not link them, and leaving them
 // out keeps it as fast as before.
 if Context.environment["QGA_FUZZ"] == "1" {

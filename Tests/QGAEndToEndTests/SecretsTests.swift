@@ -41,7 +41,7 @@ import Testing
     }
 
     static func contents(_ path: String) -> [UInt8] {
-        FileManager.default.contents(atPath: path).map { Array($0) } ?? []
+        CopyTests.contents(path) ?? []
     }
 
     /// A chpasswd stand-in on qgad's PATH: it records its argv and environment (from /proc,

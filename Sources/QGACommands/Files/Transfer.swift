@@ -185,9 +185,7 @@ final class GuestFile {
         do {
             value = try agent.call("guest-file-write", arguments: writeRequest(bytes).arguments, options: options)
         } catch {
-            // Refused by the agent: not written. Anything else: maybe written.
-            if case .agentError = error.code {} else { unconfirmed += bytes.count }
-            throw error
+            throw unanswered(error, sent: bytes.count)
         }
         try confirm(value, sent: bytes.count)
     }
@@ -201,10 +199,16 @@ final class GuestFile {
         do {
             value = try GuestFile.value(reply, of: "guest-file-write")
         } catch {
-            if case .agentError = error.code {} else { unconfirmed += sent }
-            throw error
+            throw unanswered(error, sent: sent)
         }
         try confirm(value, sent: sent)
+    }
+
+    /// Counts a failed write's bytes as maybe written, unless the agent refused it (then
+    /// nothing was), and returns the error to throw.
+    private func unanswered(_ error: ClientError, sent: Int) -> ClientError {
+        if case .agentError = error.code {} else { unconfirmed += sent }
+        return error
     }
 
     private func confirm(_ value: JSONValue?, sent: Int) throws {
