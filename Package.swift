@@ -110,7 +110,7 @@ if Context.environment["QGA_FUZZ"] == "1" {
         ("FuzzClient", ["QGAClient", "QGAProtocol", "QGASystem"]),
         ("FuzzPrinter", ["QGAProtocol"]),
         ("FuzzDispatcher", ["QGAGuest", "QGAProtocol"]),
-        ("FuzzConfig", ["QGAGuest"]),
+        ("FuzzConfig", ["QGAGuest", .product(name: "SystemPackage", package: "swift-system")]),
     ]
     // What the targets share: how a broken invariant stops the fuzzer.
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))

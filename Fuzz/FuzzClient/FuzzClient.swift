@@ -17,7 +17,7 @@ import FuzzSupport
 /// echoes an id echoes the request's; no reply is larger than the cap.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    let bytes = input(data, size)
     guard let plan = bytes.first else { return 0 }
     let agent = FuzzedAgent(script: Array(bytes.dropFirst()), readSize: Int(plan >> 6) * 7 + 1)
     let session = AgentSession(stream: agent, label: "fuzz", maxReplySize: maxReply)

@@ -1,5 +1,6 @@
 import Glibc
 import QGAGuest
+import SystemPackage
 import FuzzSupport
 
 /// qgad's command-line and config-file parsers: NUL-terminated arguments up to an empty
@@ -9,7 +10,7 @@ import FuzzSupport
 /// back, gives the same settings.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    let bytes = input(data, size)
     var arguments: [String] = []
     var rest = bytes[...]
     while let end = rest.firstIndex(of: 0) {
@@ -92,14 +93,7 @@ private let file: String = {
 }()
 
 private func write(_ path: String, _ bytes: [UInt8]) -> Bool {
-    let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var done = 0
-    while done < bytes.count {
-        let n = bytes[done...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { return false }
-        done += n
-    }
-    return true
+    guard let fd = try? FileDescriptor.open(FilePath(path), .writeOnly, options: [.truncate], retryOnInterrupt: true) else { return false }
+    defer { try? fd.close() }
+    return (try? fd.writeAll(bytes)) == bytes.count
 }

@@ -16,7 +16,7 @@ import FuzzSupport
 /// reply answers `guest-sync-delimited`.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    let bytes = input(data, size)
     let agent = GuestAgent(config: config, log: log)
     var framer = Framer()
     var opened: [JSONValue] = []

@@ -12,7 +12,7 @@ import FuzzSupport
 /// times the compact size.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    let bytes = input(data, size)
 
     // Any text, as a guest may send it (lossy: what a String can hold).
     let text = String(decoding: bytes, as: UTF8.self)

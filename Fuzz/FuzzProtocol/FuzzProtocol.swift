@@ -9,7 +9,7 @@ import FuzzSupport
 /// dialect (single quotes) accepts whatever the strict parser accepts, with the same value.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    let bytes = input(data, size)
     // Small limits, so that the fuzzer reaches them with short inputs.
     let makeFramer = { Framer(maxMessageSize: 512, maxDepth: 16, maxTokens: 64) }
 

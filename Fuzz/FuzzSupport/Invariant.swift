@@ -13,3 +13,8 @@ public func fail(_ message: String, fileID: String = #fileID) -> Never {
     _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     preconditionFailure(message)
 }
+
+/// The input libFuzzer hands `LLVMFuzzerTestOneInput`, as bytes.
+public func input(_ data: UnsafePointer<UInt8>?, _ size: Int) -> [UInt8] {
+    data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+}
