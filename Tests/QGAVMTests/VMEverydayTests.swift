@@ -184,18 +184,38 @@ struct VMEverydayTests {
         #expect(result.stderr == "qga: the agent cut the command's stdout short (it keeps at most 16 MiB)\n")
     }
 
-    /// Through libvirt the output must fit its 4 MiB RPC string: past it the status reply is
-    /// lost, and qga says why and what to do instead. The agent stays usable. (Output whose
-    /// reply reaches 10 MiB would leave libvirt's agent failed until it reconnects, so the
-    /// test stays below that.)
-    @Test func runOutputTooLargeForLibvirt() throws {
-        let result = try qga("run", .libvirt, ["--shell", "--", "head -c 3500000 /dev/zero"])
-        #expect(result.status == 255, "\(result.status) \(result.stderr)")
-        #expect(result.stdout.isEmpty)
-        #expect(result.stderr.hasPrefix("qga: \(bed.domain): the command's output is too large to pass through libvirt ("), "\(result.stderr)")
-        #expect(result.stderr.contains("the agent has dropped it\nqga: run it through the agent's own socket"), "\(result.stderr)")
+    /// Through libvirt one status reply must stay within libvirt's 4 MiB RPC string (past
+    /// it the reply is lost; at 10 MiB libvirt gives up on the domain's agent until the domain
+    /// restarts), so there the output goes through guest files: 12 MB of stdout and 4 MB of
+    /// stderr arrive intact with the command's status, nothing is left in the guest's /tmp,
+    /// and libvirt's agent answers afterwards. Small output comes in the status reply as
+    /// before (runPassesOnOutputAndStatus).
+    @Test func runLargeOutputThroughLibvirt() throws {
+        let script = "head -c 12000000 /tmp/qga-big; head -c 4000000 /tmp/qga-big >&2; exit 5"
+        // Text (base64), so that stderr compares as a string.
+        _ = try guest("head -c 9000000 /dev/urandom | base64 | head -c 12000000 >/tmp/qga-big")
+        defer { _ = try? guest("rm -f /tmp/qga-big") }
+        let expected = try qga("cat", .direct, ["\(bed.domain):/tmp/qga-big"], target: false)
+        #expect(expected.status == 0 && expected.stdout.count == 12_000_000, "\(expected.status) \(expected.stderr)")
+
+        let result = try qga("run", .libvirt, ["--shell", "--", script])
+        #expect(result.status == 5, "\(result.status) \(result.stderr.prefix(300))")
+        #expect(result.stdout == expected.stdout)
+        #expect(Array(result.stderr.utf8) == Array(expected.stdout.prefix(4_000_000)), "\(result.stderr.prefix(300))")
+        #expect(try guest("ls -d /tmp/qga-run-* 2>/dev/null; true") == "")
         let ping = try qga("ping", .libvirt, [])
         #expect(ping.status == 0, "\(ping)")
+    }
+
+    /// Under libvirt's output wrapper the command still gets only the -e variables, and a
+    /// command that is not there is reported as the shell does.
+    @Test func runEnvironmentAndMissingCommandThroughLibvirt() throws {
+        let env = try qga("run", .libvirt, ["-e", "A=1", "-e", "PATH=/bin:/usr/bin", "--", "env"])
+        #expect(env.status == 0, "\(env)")
+        #expect(env.stdoutText.split(separator: "\n").sorted() == ["A=1", "PATH=/bin:/usr/bin"], "\(env)")
+        let missing = try qga("run", .libvirt, ["--", "qga-no-such-command", "x"])
+        #expect(missing.status == 127, "\(missing)")
+        #expect(missing.stderr == "qga-no-such-command: command not found\n", "\(missing)")
     }
 
     /// `qga exec` through libvirt at its reply limits: a guest-file-read of the largest count

@@ -17,13 +17,21 @@ struct Run: ParsableCommand {
             """,
         discussion: """
             The command runs through guest-exec; qga polls guest-exec-status (from a few \
-            milliseconds, backing off to 200 ms) until it exits. Its stdout and stderr then \
+            milliseconds, backing off to 50 ms for the first second and 200 ms after it) \
+            until it exits. Its stdout and stderr then \
             go to qga's stdout and stderr: byte for byte into a pipe or file, and on a \
             terminal with control characters (other than line breaks) and bidi controls \
             escaped, so that the guest cannot act on the terminal; pipe through cat for the \
             exact bytes. The agent sends the output only once the command has exited, and \
             keeps at most 16 MiB of each stream (qga says so on stderr when it cut one); \
-            replies of up to 24M are accepted for it, more with --max-reply-size. When \
+            replies of up to 24M are accepted for it, more with --max-reply-size. Through \
+            libvirt, which loses a reply over 4 MiB and gives up on the domain's agent at \
+            10 MiB, the command runs under a small /bin/sh wrapper that sends its output to \
+            new root-only files in the guest's /tmp: up to 3 MiB in all comes \
+            back as usual, more is read from the files in chunks (no 16 MiB cap then, except \
+            per target with several), and the files are removed. There a command that is \
+            not found exits 127, as in a shell; a guest without /bin/sh (Windows) runs the \
+            command as it is, its output then limited to what one libvirt reply carries. When \
             stdin is not a terminal, all of it goes to the command as its input, at most \
             48 MiB on a socket and 96 KiB through libvirt (their request limits); more is an \
             error before anything runs. -e replaces the command's environment: the agent \
@@ -126,10 +134,23 @@ struct Run: ParsableCommand {
         options.timeout = nil
         let process = GuestProcess(connection: connection, options: options)
 
-        let pid = try process.start(guestCommand, environment: environment, input: input)
+        var spool = connection.throughLibvirt ? OutputSpool() : nil
+        var pid: Int
+        do {
+            pid = try process.start(spool?.wrap(guestCommand, environment: environment) ?? guestCommand, environment: environment, input: input)
+        } catch {
+            // No /bin/sh in the guest (a Windows guest): the command as it is, its output
+            // then limited by what libvirt passes on.
+            guard spool != nil, case .agentError = error.code else { throw error }
+            spool = nil
+            pid = try process.start(guestCommand, environment: environment, input: input)
+        }
         let deadline = agent.timeout.map { Deadline.after(seconds: $0) }
         guard let status = try process.wait(pid, deadline: deadline) else {
-            return try timeOut(pid, process: process, output: output)
+            return try timeOut(pid, process: process, output: output, spool: spool)
+        }
+        if let spool {
+            return try passOn(status, spool: spool, process: process, output: output)
         }
         return try passOn(status, label: connection.label, output: output)
     }
@@ -182,21 +203,30 @@ struct Run: ParsableCommand {
     }
 
     /// Reports the timeout, ends the command with --kill, and returns 124.
-    private func timeOut(_ pid: Int, process: GuestProcess, output: RunOutput) throws -> Int32 {
+    private func timeOut(_ pid: Int, process: GuestProcess, output: RunOutput, spool: OutputSpool?) throws -> Int32 {
         let seconds = WaitTime(seconds: agent.timeout)
         output.message("the command did not exit within --timeout \(seconds) s; it is guest process \(pid)")
-        output.message("(qemu-ga counts a command as running until its stdout and stderr are closed, also by any background process it left)")
+        if spool == nil {
+            output.message("(qemu-ga counts a command as running until its stdout and stderr are closed, also by any background process it left)")
+        }
         guard kill else {
             output.message("it still runs; end it with --kill, or with: qga run TARGET -- kill \(pid)")
+            if let spool {
+                output.message("(if it writes more than \(OutputSpool.inlineLimit) bytes, they stay in the guest's \(spool.files).out and .err)")
+            }
             return Run.timedOut
         }
-        // Through the shell's own kill, which needs no PATH, and with the agent's environment.
-        let killer = try process.start(["/bin/sh", "-c", "kill -KILL \(pid)"])
+        // Through the shell's own kill, which needs no PATH, and with the agent's environment;
+        // under the spool's wrapper, the command itself (the wrapper then cleans up).
+        let killer = try process.start(spool == nil ? ["/bin/sh", "-c", "kill -KILL \(pid)"] : GuestProcess.shell(OutputSpool.killScript, [String(pid)]))
         // Reap both (the agent keeps an exited process until its status has been read).
         let killed = try process.wait(killer, deadline: Deadline.after(seconds: 10))
         if let killed, killed["exitcode"]?.number?.int == 0 {
             output.message("killed guest process \(pid) (SIGKILL)")
-            _ = try process.wait(pid, deadline: Deadline.after(seconds: 2))
+            let ended = try process.wait(pid, deadline: Deadline.after(seconds: 2))
+            if let spool, let ended, case .spooled = try spool.outcome(of: ended, label: process.connection.label), !spool.remove(with: process) {
+                output.message("could not remove \(spool.files).out and .err in the guest")
+            }
         } else {
             let why: String
             if let killed {
@@ -212,15 +242,51 @@ struct Run: ParsableCommand {
 
     /// Writes the command's output, reports truncation, and returns its exit status.
     private func passOn(_ status: JSONObject, label: String, output: RunOutput) throws -> Int32 {
-        for (member, fd) in [("out-data", Int32(1)), ("err-data", Int32(2))] {
+        for (member, stdout) in [("out-data", true), ("err-data", false)] {
             guard let bytes = try GuestProcess.output(status, member, label: label) else { continue }
-            if fd == 1 { try output.out(bytes) } else { output.err(bytes) }
+            try output.write(bytes, stdout: stdout)
         }
         for (member, stream) in [("out-truncated", "stdout"), ("err-truncated", "stderr")] where status[member]?.bool == true {
             output.message("the agent cut the command's \(stream) short (it keeps at most 16 MiB)")
         }
         return try GuestProcess.exitCode(status, label: label)
     }
+
+    /// The command's output and exit status from under the spool's wrapper: in the status
+    /// reply, or read from the guest's files and then removed.
+    private func passOn(_ status: JSONObject, spool: OutputSpool, process: GuestProcess, output: RunOutput) throws -> Int32 {
+        let label = process.connection.label
+        switch try spool.outcome(of: status, label: label) {
+        case .inline:
+            return try passOn(status, label: label, output: output)
+        case .unspooled(let said):
+            throw CommandFailure(
+                code: ExitCodes.operationFailed,
+                message: "\(label): cannot create \(spool.files).out and .err in the guest for the command's output (\(said)); the command did not run")
+        case .spooled:
+            let code = try GuestProcess.exitCode(status, label: label)
+            defer {
+                if !spool.remove(with: process) { output.message("could not remove \(spool.files).out and .err in the guest") }
+            }
+            // One target's output streams on; several targets' waits in memory, as much as
+            // the agent would have kept.
+            let limit = output.direct ? nil : Run.keptOutput
+            for (name, stream) in [("out", "stdout"), ("err", "stderr")] {
+                var lines = LineChunks()
+                let cut = try spool.read(name, connection: process.connection, options: process.options, limit: limit) { bytes in
+                    let whole = lines.add(bytes)
+                    if !whole.isEmpty { try output.write(whole, stdout: name == "out") }
+                }
+                let rest = lines.finish()
+                if !rest.isEmpty { try output.write(rest, stdout: name == "out") }
+                if cut { output.message("qga cut the command's \(stream) short (it keeps at most 16 MiB for each of several targets)") }
+            }
+            return code
+        }
+    }
+
+    /// Output kept in memory per stream for each of several targets: what the agent keeps.
+    static let keptOutput = 16 << 20
 
     /// Output for a terminal: each line escaped as `Console.terminalSafe` does, the line
     /// breaks kept, so that text reads as text and nothing acts on the terminal.
@@ -307,7 +373,8 @@ final class RunOutput: @unchecked Sendable {
         case message(String)
     }
 
-    private let direct: Bool
+    /// Straight to qga's stdout and stderr (one target).
+    let direct: Bool
     private var pieces: [Piece] = []
     /// The target's exit status.
     var code: Int32 = 0
@@ -326,6 +393,11 @@ final class RunOutput: @unchecked Sendable {
     func err(_ bytes: [UInt8]) {
         guard direct else { return pieces.append(.err(bytes)) }
         Console.errorBytes(Console.isTerminal(2) ? Run.terminalSafe(bytes) : bytes)
+    }
+
+    /// The command's stdout or stderr.
+    func write(_ bytes: [UInt8], stdout: Bool) throws {
+        if stdout { try out(bytes) } else { err(bytes) }
     }
 
     /// A message of qga's own, for stderr.
