@@ -128,10 +128,28 @@ struct Run: ParsableCommand {
 
         let pid = try process.start(guestCommand, environment: environment, input: input)
         let deadline = agent.timeout.map { Deadline.after(seconds: $0) }
-        guard let status = try process.wait(pid, deadline: deadline) else {
+        let ended: JSONObject?
+        do {
+            ended = try process.wait(pid, deadline: deadline)
+        } catch let error as ClientError {
+            throw Run.lostTrack(of: pid, error)
+        }
+        guard let status = ended else {
             return try timeOut(pid, process: process, output: output)
         }
         return try passOn(status, label: connection.label, output: output)
+    }
+
+    /// `error`, which ended the wait for guest process `pid`, with a note that names the
+    /// process: qga no longer knows whether it runs (the agent died or restarted, or the
+    /// guest went down), as `--timeout` names it. No advice to kill it: after a guest
+    /// reboot the pid may be another process's.
+    static func lostTrack(of pid: Int, _ error: ClientError) -> CommandFailure {
+        let status = ExitStatus(error)
+        let own = { (line: String) in line.hasPrefix("qga: ") ? String(line.dropFirst(5)) : line }
+        return CommandFailure(
+            code: status.code, message: status.message.map(own),
+            notes: status.notes.map(own) + ["the command was guest process \(pid); qga lost track of it before it exited, so whether it still runs is unknown"])
     }
 
     /// Several targets: each target's output, its lines prefixed with its name, target
