@@ -103,4 +103,18 @@ private func status(_ json: String) throws -> JSONObject {
         let error = #expect(throws: ClientError.self) { try process.start(["/bin/true"]) }
         #expect(error?.message == "sequenced: guest-exec returned an object without a pid")
     }
+
+    /// A wait that fails after the start keeps its message and exit code and names the
+    /// guest pid: an agent restarted in between no longer knows it, a lost one cannot say.
+    @Test func aLostWaitNamesTheGuestPid() {
+        let forgotten = ClientError(.agentError(AgentError(errorClass: "GenericError", desc: "Invalid parameter 'pid'")), "x")
+        let restarted = ExitStatus(Run.lostTrack(of: 42, forgotten))
+        #expect(restarted.code == ExitCodes.agentError)
+        #expect(restarted.message == "qga: GenericError: Invalid parameter 'pid'")
+        #expect(restarted.notes == ["qga: the command was guest process 42; qga lost track of it before it exited, so whether it still runs is unknown"])
+        let lost = ExitStatus(Run.lostTrack(of: 7, ClientError(.notResponding, "vm1: Guest agent is not responding: QEMU guest agent is not connected")))
+        #expect(lost.code == ExitCodes.notResponding)
+        #expect(lost.message == "qga: vm1: Guest agent is not responding: QEMU guest agent is not connected")
+        #expect(lost.notes.count == 1 && lost.notes[0].contains("guest process 7;"))
+    }
 }

@@ -146,13 +146,33 @@ struct Run: ParsableCommand {
             pid = try process.start(guestCommand, environment: environment, input: input)
         }
         let deadline = agent.timeout.map { Deadline.after(seconds: $0) }
-        guard let status = try process.wait(pid, deadline: deadline) else {
+        let ended: JSONObject?
+        do {
+            ended = try process.wait(pid, deadline: deadline)
+        } catch let error as ClientError {
+            throw Run.lostTrack(of: pid, error, spool: spool)
+        }
+        guard let status = ended else {
             return try timeOut(pid, process: process, output: output, spool: spool)
         }
         if let spool {
             return try passOn(status, spool: spool, process: process, output: output)
         }
         return try passOn(status, label: connection.label, output: output)
+    }
+
+    /// `error`, which ended the wait for guest process `pid`, with a note that names the
+    /// process: qga no longer knows whether it runs (the agent died or restarted, or the
+    /// guest went down), as `--timeout` names it. No advice to kill it: after a guest
+    /// reboot the pid may be another process's.
+    static func lostTrack(of pid: Int, _ error: ClientError, spool: OutputSpool? = nil) -> CommandFailure {
+        let status = ExitStatus(error)
+        let own = { (line: String) in line.hasPrefix("qga: ") ? String(line.dropFirst(5)) : line }
+        var notes = status.notes.map(own) + ["the command was guest process \(pid); qga lost track of it before it exited, so whether it still runs is unknown"]
+        if let spool {
+            notes.append("its output, if more than \(OutputSpool.inlineLimit) bytes, stays in the guest's \(spool.files).out and .err")
+        }
+        return CommandFailure(code: status.code, message: status.message.map(own), notes: notes)
     }
 
     /// Several targets: each target's output, its lines prefixed with its name, target
