@@ -48,7 +48,7 @@ import Testing
 //       eventsAroundEveryReplyOfACopy (here); MisbehavingAgentTests.discardsStaleRepliesBeforeTheSync
 //   the 10 MiB line limit (QEMU_AGENT_MAX_RESPONSE), after which libvirt refuses the
 //       domain's agent until it reconnects -> VMAgentTests.largeReadsThroughLibvirtAreRefusedBeforeSending,
-//       VMEverydayTests.runOutputTooLargeForLibvirt and copyBothWaysKeepsTheBytes (cp sizes its
+//       VMEverydayTests.runLargeOutputThroughLibvirt and copyBothWaysKeepsTheBytes (cp sizes its
 //       reads through libvirt to stay under 4 MiB: ChunkSizes.forConnection)
 @Suite struct LibvirtAgentCasesTests {
     /// A delimited sync reply: 0xFF, then `{"return": id}`.
@@ -64,31 +64,44 @@ import Testing
 
     // MARK: Late replies
 
-    /// The first client gives up on its sync; the agent's answer to it arrives only after
-    /// the next client's sync was sent (on a virtio-serial channel it waits in the channel;
-    /// here the fake sends it on the next connection). The next client skips it.
-    @Test func aLateSyncReplyIsSkippedByTheNextClient() throws {
-        let counter = Counter()
-        let lateID = Mutex<JSONValue?>(nil)
-        let agent = try FakeAgent { connection in
-            if counter.next() == 1 {
-                lateID.withLock { $0 = connection.nextRequest()?["arguments"]?["id"] }
-                connection.stall(20)
-                return
+    /// An agent that leaves its first connection's sync unanswered and, on every later
+    /// connection, sends the answer to that sync (held back, as on a virtio-serial channel
+    /// where it waits in the channel) in front of the answer to the new one; then it answers
+    /// guest-ping with `reply`. The ids it held back are in `late`.
+    struct LateSyncAgent {
+        let agent: FakeAgent
+        let late = Mutex<[JSONValue]>([])
+
+        init(reply: String) throws {
+            let counter = Counter()
+            let late = late
+            agent = try FakeAgent { connection in
+                let number = counter.next()
+                guard let id = connection.nextRequest()?["arguments"]?["id"] else { return }
+                if number == 1 {
+                    late.withLock { $0.append(id) }
+                    connection.stall(20)
+                    return
+                }
+                for held in late.withLock({ $0 }) { connection.send(LibvirtAgentCasesTests.syncReply(held)) }
+                connection.send(LibvirtAgentCasesTests.syncReply(id))
+                guard connection.nextRequest()?["execute"] == "guest-ping" else { return }
+                connection.send(reply + "\n")
             }
-            guard let id = connection.nextRequest()?["arguments"]?["id"] else { return }
-            if let late = lateID.withLock({ $0 }) { connection.send(Self.syncReply(late)) }
-            connection.send(Self.syncReply(id))
-            _ = connection.nextRequest()
-            connection.send(#"{"return": {"fresh": true}}"# + "\n")
         }
-        let first = try Binaries.qga(["exec", agent.socketPath, "guest-ping", "--sync-timeout", "0.5"])
+    }
+
+    /// The first client gives up on its sync; the agent's answer to it arrives only after
+    /// the next client's sync was sent. The next client skips it.
+    @Test func aLateSyncReplyIsSkippedByTheNextClient() throws {
+        let late = try LateSyncAgent(reply: #"{"return": {"fresh": true}}"#)
+        let first = try Binaries.qga(["exec", late.agent.socketPath, "guest-ping", "--sync-timeout", "0.5"])
         #expect(first.status == 3, "\(first)")
         #expect(first.seconds < 3, "\(first)")
         #expect(first.stderr.contains("did not answer guest-sync-delimited within 0.5 s"), "\(first)")
-        #expect(lateID.withLock { $0 } != nil)
+        #expect(late.late.withLock { $0.count } == 1)
 
-        let second = try Binaries.qga(["exec", agent.socketPath, "guest-ping", "--compact"])
+        let second = try Binaries.qga(["exec", late.agent.socketPath, "guest-ping", "--compact"])
         #expect(second.status == 0, "\(second)")
         #expect(second.stdoutText == #"{"fresh":true}"# + "\n")
     }
@@ -96,25 +109,11 @@ import Testing
     /// `qga wait` tries again after a sync that timed out; the late answer to that sync
     /// comes in front of the answer to the next one, which is the one that counts.
     @Test func aLateSyncReplyIsSkippedByWait() throws {
-        let counter = Counter()
-        let lateIDs = Mutex<[JSONValue]>([])
-        let agent = try FakeAgent { connection in
-            let number = counter.next()
-            guard let id = connection.nextRequest()?["arguments"]?["id"] else { return }
-            if number == 1 {
-                lateIDs.withLock { $0.append(id) }
-                connection.stall(20)
-                return
-            }
-            for late in lateIDs.withLock({ $0 }) { connection.send(Self.syncReply(late)) }
-            connection.send(Self.syncReply(id))
-            guard connection.nextRequest()?["execute"] == "guest-ping" else { return }
-            connection.send(#"{"return": {}}"# + "\n")
-        }
-        let result = try Binaries.qga(["wait", agent.socketPath, "--timeout", "20", "--sync-timeout", "0.5"])
+        let late = try LateSyncAgent(reply: #"{"return": {}}"#)
+        let result = try Binaries.qga(["wait", late.agent.socketPath, "--timeout", "20", "--sync-timeout", "0.5"])
         #expect(result.status == 0, "\(result)")
         #expect(result.stderr.isEmpty, "\(result)")
-        #expect(lateIDs.withLock { $0.count } == 1)
+        #expect(late.late.withLock { $0.count } == 1)
     }
 
     /// The first client's command times out; its reply (no id: qemu-ga echoes only ids it
