@@ -34,6 +34,8 @@ public struct TargetSnapshot: Sendable {
     public var pingSeconds: Double?
     /// The commands guest-info listed as enabled; nil until it answered.
     public var supported: Set<String>?
+    /// Commands that answered CommandNotFound since guest-info last answered.
+    public var missing: Set<String> = []
     /// When guest-info (and the other slow commands) last ran, answered or not.
     public var slowPolledAt: ContinuousClock.Instant?
     public var frozen: Bool?

@@ -60,6 +60,10 @@ struct Exporter: ParsableCommand {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 256") }
         for path in socket where path.isEmpty { throw ValidationError("--socket needs a path") }
         for uri in connect where uri.isEmpty { throw ValidationError("-c/--connect needs a URI") }
+        for command in disable where !PollerConfig.disableable.contains(command) {
+            throw ValidationError(
+                "--disable: '\(command)' is not a command qga-exporter polls (it polls \(PollerConfig.disableable.sorted().joined(separator: ", ")))")
+        }
     }
 
     func run() throws {
@@ -67,6 +71,11 @@ struct Exporter: ParsableCommand {
         guard let address = ListenAddress(parsing: listenAddress) else { throw ExitCode.validationFailure }
         exitOnTerminationSignals()
         let store = SnapshotStore()
+        let config = PollerConfig(
+            connections: connect.isEmpty && socket.isEmpty ? ["qemu:///system"] : connect, sockets: socket,
+            interval: .milliseconds(Int(interval * 1000)), slowInterval: .milliseconds(Int(slowInterval * 1000)),
+            concurrency: concurrency, agentTimeout: .milliseconds(Int(agentTimeout * 1000)), disabled: Set(disable))
+        let poller = Poller(config: config, store: store)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server: Channel
@@ -79,6 +88,12 @@ struct Exporter: ParsableCommand {
         // The port actually bound (it may have been 0), for whoever started the exporter.
         if let local = server.localAddress, let ip = local.ipAddress, let port = local.port {
             printError("qga-exporter: listening on \(ip.contains(":") ? "[\(ip)]" : ip):\(port)")
+        }
+        do {
+            try poller.start()
+        } catch {
+            printError("qga-exporter: cannot start polling: \(error)")
+            throw ExitCode(1)
         }
         try server.closeFuture.wait()
     }
