@@ -103,7 +103,7 @@ struct PackageTests {
         for file in ["/usr/share/zsh/vendor-completions/_qga", "/usr/share/fish/vendor_completions.d/qga.fish"] {
             #expect(FileManager.default.fileExists(atPath: file), "\(file)")
         }
-        try checkInstalledExporter(version: expected)
+        try checkInstalledExporter()
 
         let purge = try Packages.dpkg(["--purge", "qga"])
         try #require(purge.status == 0, "\(purge)")
@@ -162,11 +162,9 @@ struct PackageTests {
 
     /// qga-exporter as the qga package installed it: it runs, its man page is found, and its
     /// unit passes `systemd-analyze verify` and takes its flags from /etc/default/qga-exporter.
-    func checkInstalledExporter(version: String) throws {
+    func checkInstalledExporter() throws {
         let help = try run("/usr/bin/qga-exporter", ["--help"])
         #expect(help.status == 0 && help.stdoutText.contains("--web.listen-address"), "\(help)")
-        let exporterVersion = try run("/usr/bin/qga-exporter", ["--version"])
-        #expect(exporterVersion.status == 0 && exporterVersion.stdoutText.contains(version), "\(exporterVersion)")
         // The Swift runtime is inside, as in qga.
         let needed = try Packages.neededLibraries("/usr/bin/qga-exporter")
         #expect(!needed.isEmpty && !needed.contains { $0.hasPrefix("libswift") || $0.hasPrefix("libFoundation") }, "\(needed)")
