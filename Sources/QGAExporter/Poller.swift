@@ -205,17 +205,7 @@ public final class Poller: @unchecked Sendable {
             store.update(key) { $0.slowPolledAt = started }
             if !config.disabled.contains("guest-info") {
                 let going = run("guest-info") { value in
-                    let supported = Decode.supportedCommands(value)
-                    let samples = Decode.samples("guest-info", value) ?? []
-                    store.update(key) { snapshot in
-                        snapshot.supported = supported
-                        snapshot.missing = []
-                        // What the agent no longer has goes (an agent replaced by an older one).
-                        if let supported {
-                            snapshot.results = snapshot.results.filter { $0.key == "guest-info" || supported.contains($0.key) }
-                        }
-                        snapshot.results["guest-info"] = CommandResult(samples: samples, at: ContinuousClock.now)
-                    }
+                    store.update(key) { $0.record("guest-info", value, at: .now) }
                 }
                 guard going else { return }
             }
@@ -225,17 +215,13 @@ public final class Poller: @unchecked Sendable {
 
         guard let current = store.snapshot(of: key) else { return }
         if wanted("guest-fsfreeze-status", current) {
-            var frozen: Bool?
-            guard run("guest-fsfreeze-status", { frozen = Decode.frozen($0) }) else { return }
-            store.update(key) { $0.frozen = frozen }
+            guard run("guest-fsfreeze-status", { value in store.update(key) { $0.record("guest-fsfreeze-status", value, at: .now) } })
+            else { return }
             // Frozen: the agent answers little else; the last values stay.
-            if frozen == true { return }
+            if store.snapshot(of: key)?.frozen == true { return }
         }
         for command in commands where wanted(command, current) {
-            let going = run(command) { value in
-                let samples = Decode.samples(command, value) ?? []
-                store.update(key) { $0.results[command] = CommandResult(samples: samples, at: ContinuousClock.now) }
-            }
+            let going = run(command) { value in store.update(key) { $0.record(command, value, at: .now) } }
             guard going else { return }
         }
     }
