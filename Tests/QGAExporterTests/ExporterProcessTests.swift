@@ -173,7 +173,7 @@ func value(_ text: String, _ prefix: String) -> Double? {
         var slowestRender = 0.0
         while done.wait(timeout: .now() + .milliseconds(20)) == .timedOut {
             let before = Date()
-            _ = Renderer.text(store)
+            _ = Renderer().text(store)
             slowestRender = max(slowestRender, Date().timeIntervalSince(before))
             rendered += 1
         }

@@ -53,7 +53,7 @@ func promtoolCheck(_ text: String) throws -> (status: Int32, stderr: String)? {
 @Suite struct RenderTests {
     @Test func cannedAgentsRenderEveryFamilyOnce() throws {
         let store = try cannedStore([("/run/qemu-ga.sock", Canned.qemuGA), ("/run/qgad.sock", Canned.qgad)])
-        let text = Renderer.text(store)
+        let text = Renderer().text(store)
         let lines = sortedLines(text)
         // One HELP and one TYPE per family, from the table.
         for metric in Metric.allCases where text.contains("\n\(metric.name){") || text.hasPrefix("\(metric.name) ") {
@@ -79,12 +79,15 @@ func promtoolCheck(_ text: String) throws -> (status: Int32, stderr: String)? {
 
     @Test func vanishedTargetsAndDeadAgents() throws {
         let store = try cannedStore([("/a.sock", Canned.qgad), ("/b.sock", Canned.qemuGA)])
+        // One renderer across scrapes, as the server keeps it.
+        let renderer = Renderer()
+        #expect(renderer.text(store).contains("/a.sock"))
         store.setTargets([TargetKey(connection: "socket", domain: "/b.sock"), TargetKey(connection: "socket", domain: "/c.sock")])
         store.update(TargetKey(connection: "socket", domain: "/c.sock")) {
             $0.up = false
             $0.errors["guest-ping"] = 3
         }
-        let text = Renderer.text(store)
+        let text = renderer.text(store)
         #expect(!text.contains("/a.sock"))
         let lines = sortedLines(text)
         #expect(lines.contains(#"qga_agent_up{connection="socket",domain="/c.sock"} 0.0"#))
@@ -92,7 +95,27 @@ func promtoolCheck(_ text: String) throws -> (status: Int32, stderr: String)? {
         #expect(!lines.contains { $0.hasPrefix(#"qga_agent_ping_seconds{connection="socket",domain="/c.sock"}"#) })
         // A target not polled yet has no series at all.
         store.setTargets([TargetKey(connection: "socket", domain: "/d.sock")])
-        #expect(sortedLines(Renderer.text(store)).filter { !$0.hasPrefix("#") } == ["qga_exporter_targets 1.0"])
+        #expect(sortedLines(renderer.text(store)).filter { !$0.hasPrefix("#") } == ["qga_exporter_targets 1.0"])
+        if let check = try promtoolCheck(renderer.text(store)) { #expect(check.status == 0, "\(check.stderr)") }
+    }
+
+    /// A counter follows the guest's absolute value, down too (the guest rebooted).
+    @Test func countersAreSetFromTheGuest() throws {
+        let store = SnapshotStore()
+        let key = TargetKey(connection: "socket", domain: "/a.sock")
+        store.setTargets([key])
+        let renderer = Renderer()
+        let line = #"qga_disk_reads_completed_total{connection="socket",domain="/a.sock",device="vda"}"#
+        for reads in [500, 700, 3] {
+            store.update(key) {
+                $0.up = true
+                $0.record(
+                    "guest-get-diskstats",
+                    .array([.object(["name": .string("vda"), "stats": .object(["read-ios": .number(JSONNumber(reads))])])]),
+                    at: .now)
+            }
+            #expect(sortedLines(renderer.text(store)).contains("\(line) \(Double(reads))"))
+        }
     }
 
     @Test func hostileLabelsAreEscapedAndBounded() throws {
@@ -115,7 +138,7 @@ func promtoolCheck(_ text: String) throws -> (status: Int32, stderr: String)? {
             $0.up = true
             $0.record("guest-get-fsinfo", fsinfo, at: .now)
         }
-        let text = Renderer.text(store)
+        let text = Renderer().text(store)
         let size = try #require(text.split(separator: "\n").first { $0.hasPrefix("qga_filesystem_size_bytes{") })
         #expect(size.contains(#"domain="vm \"1\"\\\n""#))
         #expect(size.contains("mountpoint=\"\(String(repeating: "é", count: Renderer.maxLabelLength))\""))
