@@ -54,11 +54,18 @@ public final class Poller: @unchecked Sendable {
     private var listed: [String: [String]] = [:]
     private let wake = DispatchSemaphore(value: 0)
     private let environment: @Sendable (String) -> String?
+    /// Where a libvirt connection's failure is told, once per change from working to failing.
+    private let log: @Sendable (String) -> Void
+    private var failing: Set<String> = []
 
-    public init(config: PollerConfig, store: SnapshotStore, environment: @escaping @Sendable (String) -> String? = { _ in nil }) {
+    public init(
+        config: PollerConfig, store: SnapshotStore, environment: @escaping @Sendable (String) -> String? = { _ in nil },
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.config = config
         self.store = store
         self.environment = environment
+        self.log = log
     }
 
     /// Starts the rounds on a thread of their own.
@@ -100,7 +107,9 @@ public final class Poller: @unchecked Sendable {
                     .domainNames(runningOnly: true)
                 listed[uri] = names
                 store.updateConnection(uri) { $0.up = true }
+                if failing.remove(uri) != nil { log("libvirt \(uri): listing the domains works again") }
             } catch {
+                if failing.insert(uri).inserted { log("libvirt \(uri): \(error.message) (retried every interval)") }
                 // Counted, and retried on a fresh connection next round; the domains listed
                 // last stay targets (their agents will not answer, and say so).
                 resolvers[uri] = nil

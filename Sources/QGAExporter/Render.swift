@@ -111,6 +111,8 @@ public final class Renderer: @unchecked Sendable {
     public static let maxLabelLength = 256
 
     static func boundedLabel(_ value: String) -> String {
+        // No longer in bytes than the bound: no longer in scalars either (counting bytes is O(1)).
+        guard value.utf8.count > maxLabelLength else { return value }
         let scalars = value.unicodeScalars
         guard scalars.count > maxLabelLength else { return value }
         var view = String.UnicodeScalarView()

@@ -75,7 +75,7 @@ struct Exporter: ParsableCommand {
             connections: connect.isEmpty && socket.isEmpty ? ["qemu:///system"] : connect, sockets: socket,
             interval: .milliseconds(Int(interval * 1000)), slowInterval: .milliseconds(Int(slowInterval * 1000)),
             concurrency: concurrency, agentTimeout: .milliseconds(Int(agentTimeout * 1000)), disabled: Set(disable))
-        let poller = Poller(config: config, store: store)
+        let poller = Poller(config: config, store: store, environment: { _ in nil }, log: { printError("qga-exporter: \($0)") })
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server: Channel

@@ -186,4 +186,26 @@ func value(_ text: String, _ prefix: String) -> Double? {
         #expect(store.snapshot(of: TargetKey(connection: "socket", domain: silent.socketPath))?.up == false)
         #expect(store.snapshot(of: TargetKey(connection: "socket", domain: "/nonexistent/agent.sock"))?.up == false)
     }
+
+    /// libvirt's test driver (in-process, no daemon) has one running domain without an
+    /// agent; a URI that cannot be opened is counted and tried again each round, never fatal.
+    @Test func libvirtTargetsAndAFailingConnection() throws {
+        let store = SnapshotStore()
+        let lines = Mutex<[String]>([])
+        let poller = Poller(
+            config: PollerConfig(connections: ["test:///default", "bogus:///x"], sockets: [], agentTimeout: .seconds(1)),
+            store: store, log: { line in lines.withLock { $0.append(line) } })
+        poller.pollOnce()
+        poller.pollOnce()
+        let (targets, connections) = store.copy()
+        #expect(Array(targets.keys) == [TargetKey(connection: "test:///default", domain: "test")])
+        #expect(targets.values.first?.up == false)
+        #expect(connections["test:///default"]?.up == true && connections["test:///default"]?.errors == 0)
+        #expect(connections["bogus:///x"]?.up == false && connections["bogus:///x"]?.errors == 2)
+        // Told once, not every round.
+        #expect(lines.withLock { $0.filter { $0.hasPrefix("libvirt bogus:///x: ") }.count } == 1)
+        let text = Renderer().text(store)
+        #expect(text.contains(#"qga_exporter_libvirt_errors_total{connection="bogus:///x"} 2.0"#))
+        #expect(text.contains(#"qga_agent_up{connection="test:///default",domain="test"} 0.0"#))
+    }
 }
