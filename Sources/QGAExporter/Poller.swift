@@ -80,7 +80,8 @@ public final class Poller: @unchecked Sendable {
         }
     }
 
-    /// One round: the targets, then every target's agent. Returns when all are done.
+    /// One round: the targets, then every target's agent. Returns when all are done. One
+    /// round at a time (the listing state is the rounds' own).
     public func pollOnce() {
         let targets = listTargets()
         store.setTargets(targets.map(\.key))

@@ -208,4 +208,60 @@ func value(_ text: String, _ prefix: String) -> Double? {
         #expect(text.contains(#"qga_exporter_libvirt_errors_total{connection="bogus:///x"} 2.0"#))
         #expect(text.contains(#"qga_agent_up{connection="test:///default",domain="test"} 0.0"#))
     }
+
+    /// A scripted agent: frozen filesystems keep the last values and report frozen 1; a
+    /// command the agent lacks (CommandNotFound) is left out, not an error; a GenericError
+    /// is counted.
+    @Test func frozenMissingAndFailingCommands() throws {
+        let frozen = Mutex(false)
+        let agent = try FakeAgent { connection in
+            while let request = connection.nextRequest(timeout: 10) {
+                let command = request["execute"]?.string ?? ""
+                let reply: String
+                switch command {
+                case "guest-sync-delimited":
+                    let id = request["arguments"]?["id"].map { "\($0)" } ?? "0"
+                    connection.send([0xFF] + Array(#"{"return": \#(id)}"#.utf8) + [0x0A])
+                    continue
+                case "guest-ping": reply = #"{"return": {}}"#
+                case "guest-info":
+                    let names = ["guest-ping", "guest-info", "guest-fsfreeze-status", "guest-get-fsinfo", "guest-get-users", "guest-get-vcpus"]
+                    let list = names.map { #"{"name": "\#($0)", "enabled": true, "success-response": true}"# }.joined(separator: ",")
+                    reply = #"{"return": {"version": "9.9", "supported_commands": [\#(list)]}}"#
+                case "guest-fsfreeze-status": reply = #"{"return": "\#(frozen.withLock { $0 } ? "frozen" : "thawed")"}"#
+                case _ where frozen.withLock({ $0 }):
+                    reply = #"{"error": {"class": "GenericError", "desc": "Command \#(command) has been disabled while frozen"}}"#
+                case "guest-get-fsinfo":
+                    reply = #"{"return": [{"name": "vdb", "mountpoint": "/data", "type": "xfs", "total-bytes": 1000, "used-bytes": 250, "disk": []}]}"#
+                case "guest-get-users": reply = #"{"return": [{"user": "root", "login-time": 1.5}]}"#
+                case "guest-get-vcpus": reply = #"{"error": {"class": "GenericError", "desc": "broken"}}"#
+                default: reply = #"{"error": {"class": "CommandNotFound", "desc": "The command \#(command) has not been found"}}"#
+                }
+                connection.send(reply + "\n")
+            }
+        }
+        defer { agent.stop() }
+        let store = SnapshotStore()
+        let key = TargetKey(connection: "socket", domain: agent.socketPath)
+        let poller = Poller(config: PollerConfig(connections: [], sockets: [agent.socketPath], agentTimeout: .seconds(2)), store: store)
+        poller.pollOnce()
+        var snapshot = try #require(store.snapshot(of: key))
+        #expect(snapshot.up == true && snapshot.frozen == false)
+        #expect(snapshot.results["guest-get-fsinfo"]?.samples.contains(Sample(.filesystemFreeBytes, ["/data", "xfs", "vdb"], 750)) == true)
+        #expect(snapshot.results["guest-get-users"]?.samples == [Sample(.users, [], 1)])
+        // Not listed by guest-info: never asked. Listed but failing: counted.
+        #expect(snapshot.results["guest-get-load"] == nil && snapshot.errors["guest-get-load"] == nil)
+        #expect(snapshot.errors["guest-get-vcpus"] == 1 && snapshot.errors["guest-get-users"] == 0)
+        let fsinfoAt = try #require(snapshot.results["guest-get-fsinfo"]?.at)
+
+        frozen.withLock { $0 = true }
+        poller.pollOnce()
+        snapshot = try #require(store.snapshot(of: key))
+        #expect(snapshot.frozen == true)
+        #expect(snapshot.results["guest-get-fsinfo"]?.at == fsinfoAt)
+        #expect(snapshot.errors["guest-get-users"] == 0)
+        let text = Renderer().text(store)
+        #expect(text.contains(#"qga_filesystems_frozen{connection="socket",domain="\#(agent.socketPath)"} 1.0"#))
+        #expect(text.contains(#"qga_filesystem_free_bytes{connection="socket",domain="\#(agent.socketPath)",mountpoint="/data",type="xfs",device="vdb"} 750.0"#))
+    }
 }
