@@ -73,8 +73,8 @@ struct Exporter: ParsableCommand {
         let store = SnapshotStore()
         let config = PollerConfig(
             connections: connect.isEmpty && socket.isEmpty ? ["qemu:///system"] : connect, sockets: socket,
-            interval: .milliseconds(Int(interval * 1000)), slowInterval: .milliseconds(Int(slowInterval * 1000)),
-            concurrency: concurrency, agentTimeout: .milliseconds(Int(agentTimeout * 1000)), disabled: Set(disable))
+            interval: .seconds(interval), slowInterval: .seconds(slowInterval),
+            concurrency: concurrency, agentTimeout: .seconds(agentTimeout), disabled: Set(disable))
         let poller = Poller(config: config, store: store, environment: { _ in nil }, log: { printError("qga-exporter: \($0)") })
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
