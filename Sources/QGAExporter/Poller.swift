@@ -231,6 +231,9 @@ public final class Poller: @unchecked Sendable {
             if store.snapshot(of: key)?.frozen == true { return }
         }
         for command in commands where wanted(command, current) {
+            // An agent that answers each command just within the timeout must not stretch
+            // the round for every target: past one interval, the rest waits for the next.
+            guard ContinuousClock.now - started < config.interval else { return }
             let going = run(command) { value in store.update(key) { $0.record(command, value, at: .now) } }
             guard going else { return }
         }

@@ -13,7 +13,8 @@ struct Exporter: ParsableCommand {
             Polls the guest agent of every running domain of each libvirt connection (-c, \
             repeatable; qemu:///system when neither -c nor --socket is given) and of each \
             --socket in the background, and serves the latest results on /metrics: a scrape \
-            never waits on an agent. Exits 0 on SIGTERM or SIGINT, 1 when it cannot listen.
+            never waits on an agent. The address it listens on goes to stderr. Exits 0 on \
+            SIGTERM or SIGINT, 1 when it cannot listen, 64 on invalid options.
             """)
 
     @Option(name: [.short, .customLong("connect")], help: ArgumentHelp("A libvirt URI whose running domains are polled (repeatable).", valueName: "URI"))
