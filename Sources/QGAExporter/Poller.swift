@@ -54,11 +54,18 @@ public final class Poller: @unchecked Sendable {
     private var listed: [String: [String]] = [:]
     private let wake = DispatchSemaphore(value: 0)
     private let environment: @Sendable (String) -> String?
+    /// Where a libvirt connection's failure is told, once per change from working to failing.
+    private let log: @Sendable (String) -> Void
+    private var failing: Set<String> = []
 
-    public init(config: PollerConfig, store: SnapshotStore, environment: @escaping @Sendable (String) -> String? = { _ in nil }) {
+    public init(
+        config: PollerConfig, store: SnapshotStore, environment: @escaping @Sendable (String) -> String? = { _ in nil },
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.config = config
         self.store = store
         self.environment = environment
+        self.log = log
     }
 
     /// Starts the rounds on a thread of their own.
@@ -73,7 +80,8 @@ public final class Poller: @unchecked Sendable {
         }
     }
 
-    /// One round: the targets, then every target's agent. Returns when all are done.
+    /// One round: the targets, then every target's agent. Returns when all are done. One
+    /// round at a time (the listing state is the rounds' own).
     public func pollOnce() {
         let targets = listTargets()
         store.setTargets(targets.map(\.key))
@@ -100,7 +108,9 @@ public final class Poller: @unchecked Sendable {
                     .domainNames(runningOnly: true)
                 listed[uri] = names
                 store.updateConnection(uri) { $0.up = true }
+                if failing.remove(uri) != nil { log("libvirt \(uri): listing the domains works again") }
             } catch {
+                if failing.insert(uri).inserted { log("libvirt \(uri): \(error.message) (retried every interval)") }
                 // Counted, and retried on a fresh connection next round; the domains listed
                 // last stay targets (their agents will not answer, and say so).
                 resolvers[uri] = nil
@@ -205,17 +215,7 @@ public final class Poller: @unchecked Sendable {
             store.update(key) { $0.slowPolledAt = started }
             if !config.disabled.contains("guest-info") {
                 let going = run("guest-info") { value in
-                    let supported = Decode.supportedCommands(value)
-                    let samples = Decode.samples("guest-info", value) ?? []
-                    store.update(key) { snapshot in
-                        snapshot.supported = supported
-                        snapshot.missing = []
-                        // What the agent no longer has goes (an agent replaced by an older one).
-                        if let supported {
-                            snapshot.results = snapshot.results.filter { $0.key == "guest-info" || supported.contains($0.key) }
-                        }
-                        snapshot.results["guest-info"] = CommandResult(samples: samples, at: ContinuousClock.now)
-                    }
+                    store.update(key) { $0.record("guest-info", value, at: .now) }
                 }
                 guard going else { return }
             }
@@ -225,17 +225,16 @@ public final class Poller: @unchecked Sendable {
 
         guard let current = store.snapshot(of: key) else { return }
         if wanted("guest-fsfreeze-status", current) {
-            var frozen: Bool?
-            guard run("guest-fsfreeze-status", { frozen = Decode.frozen($0) }) else { return }
-            store.update(key) { $0.frozen = frozen }
+            guard run("guest-fsfreeze-status", { value in store.update(key) { $0.record("guest-fsfreeze-status", value, at: .now) } })
+            else { return }
             // Frozen: the agent answers little else; the last values stay.
-            if frozen == true { return }
+            if store.snapshot(of: key)?.frozen == true { return }
         }
         for command in commands where wanted(command, current) {
-            let going = run(command) { value in
-                let samples = Decode.samples(command, value) ?? []
-                store.update(key) { $0.results[command] = CommandResult(samples: samples, at: ContinuousClock.now) }
-            }
+            // An agent that answers each command just within the timeout must not stretch
+            // the round for every target: past one interval, the rest waits for the next.
+            guard ContinuousClock.now - started < config.interval else { return }
+            let going = run(command) { value in store.update(key) { $0.record(command, value, at: .now) } }
             guard going else { return }
         }
     }

@@ -1,81 +1,108 @@
+import Dispatch
 import Prometheus
 import QGASystem
 
-/// Turns the store's snapshots into the text exposition format. Each scrape builds a fresh
-/// registry: counters are set from the guest's absolute values, and the series of vanished
-/// domains, filesystems and devices simply are not there any more.
-public enum Renderer {
-    /// Appends the metrics of `store` as of `now` to `buffer`.
-    public static func render(_ store: SnapshotStore, now: ContinuousClock.Instant = .now, into buffer: inout [UInt8]) {
-        let (targets, connections) = store.copy()
-        let registry = PrometheusCollectorRegistry()
-        var seen = Set<SeriesKey>()
+/// Turns the store's snapshots into the text exposition format.
+///
+/// One registry lives as long as the renderer, and each series in it is created once: adding
+/// a series to swift-prometheus's registry copies its whole family, so building a fresh
+/// registry per scrape cost O(n²) (180 ms for 5,500 series from 64 agents). Each scrape
+/// instead sets every series from the store (a counter is reset and incremented by the
+/// guest's absolute value, which is safe because only this renderer emits, under its lock)
+/// and unregisters the series it did not see, so vanished domains, filesystems and devices
+/// disappear.
+public final class Renderer: @unchecked Sendable {
+    private let registry = PrometheusCollectorRegistry()
+    private enum Series {
+        case gauge(Gauge)
+        case counter(Counter)
+    }
+    private var live: [SeriesKey: Series] = [:]
+    private let lock = DispatchSemaphore(value: 1)
 
-        set(.exporterTargets, [], Double(targets.count), in: registry, seen: &seen)
+    public init() {}
+
+    /// Appends the metrics of `store` as of `now` to `buffer`.
+    public func render(_ store: SnapshotStore, now: ContinuousClock.Instant = .now, into buffer: inout [UInt8]) {
+        lock.wait()
+        defer { lock.signal() }
+        let (targets, connections) = store.copy()
+        var seen = Set<SeriesKey>(minimumCapacity: live.count)
+
+        set(.exporterTargets, [], Double(targets.count), seen: &seen)
         for (uri, state) in connections.sorted(by: { $0.key < $1.key }) {
-            set(.libvirtUp, [uri], state.up ? 1 : 0, in: registry, seen: &seen)
-            set(.libvirtErrorsTotal, [uri], Double(state.errors), in: registry, seen: &seen)
+            set(.libvirtUp, [uri], state.up ? 1 : 0, seen: &seen)
+            set(.libvirtErrorsTotal, [uri], Double(state.errors), seen: &seen)
         }
         for (key, snapshot) in targets.sorted(by: { $0.key < $1.key }) {
             let base = [key.connection, key.domain]
             guard let up = snapshot.up else { continue }
-            set(.agentUp, base, up ? 1 : 0, in: registry, seen: &seen)
-            if up, let ping = snapshot.pingSeconds { set(.agentPingSeconds, base, ping, in: registry, seen: &seen) }
-            if let frozen = snapshot.frozen { set(.filesystemsFrozen, base, frozen ? 1 : 0, in: registry, seen: &seen) }
+            set(.agentUp, base, up ? 1 : 0, seen: &seen)
+            if up, let ping = snapshot.pingSeconds { set(.agentPingSeconds, base, ping, seen: &seen) }
+            if let frozen = snapshot.frozen { set(.filesystemsFrozen, base, frozen ? 1 : 0, seen: &seen) }
             for (command, result) in snapshot.results.sorted(by: { $0.key < $1.key }) {
                 for sample in result.samples {
-                    set(sample.metric, base + sample.labels, sample.value, in: registry, seen: &seen)
+                    set(sample.metric, base + sample.labels, sample.value, seen: &seen)
                 }
                 let age = (now - result.at).inSeconds
-                set(.pollAgeSeconds, base + [command], max(0, age), in: registry, seen: &seen)
+                set(.pollAgeSeconds, base + [command], max(0, age), seen: &seen)
             }
             for (command, count) in snapshot.errors.sorted(by: { $0.key < $1.key }) {
-                set(.pollErrorsTotal, base + [command], Double(count), in: registry, seen: &seen)
+                set(.pollErrorsTotal, base + [command], Double(count), seen: &seen)
             }
+        }
+        for (key, series) in live where !seen.contains(key) {
+            switch series {
+            case .gauge(let gauge): registry.unregisterGauge(gauge)
+            case .counter(let counter): registry.unregisterCounter(counter)
+            }
+            live[key] = nil
         }
         registry.emit(into: &buffer)
     }
 
     /// The rendered text, for tests and tools.
-    public static func text(_ store: SnapshotStore, now: ContinuousClock.Instant = .now) -> String {
+    public func text(_ store: SnapshotStore, now: ContinuousClock.Instant = .now) -> String {
         var bytes: [UInt8] = []
         render(store, now: now, into: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private struct SeriesKey: Hashable {
+    struct SeriesKey: Hashable {
         var metric: Metric
         var labels: [String]
     }
 
-    /// Registers one series from the table and sets its value. A value that cannot be
+    /// Sets one series from the table (registering it the first time it is seen). A value that cannot be
     /// written (not finite, negative, a label count that does not match the table) and a
     /// second series with the same labels are left out, so that nothing a guest sends can
     /// stop the exporter.
-    private static func set(
-        _ metric: Metric, _ labelValues: [String], _ value: Double, in registry: PrometheusCollectorRegistry,
-        seen: inout Set<SeriesKey>
-    ) {
+    private func set(_ metric: Metric, _ labelValues: [String], _ value: Double, seen: inout Set<SeriesKey>) {
         let names = metric.allLabels
         guard value.isFinite, value >= 0, labelValues.count == names.count else { return }
-        let values = labelValues.map(boundedLabel)
-        guard seen.insert(SeriesKey(metric: metric, labels: values)).inserted else { return }
-        let labels = Array(zip(names, values))
-        let descriptor = MetricNameDescriptor(metricName: metric.name, unitName: "", helpText: metric.help)
-        switch metric.kind {
-        case .gauge:
-            if labels.isEmpty {
-                registry.makeGauge(descriptor: descriptor).set(value)
-            } else {
-                registry.makeGauge(descriptor: descriptor, labels: labels).set(value)
+        let values = labelValues.map(Renderer.boundedLabel)
+        let key = SeriesKey(metric: metric, labels: values)
+        guard seen.insert(key).inserted else { return }
+        let series: Series
+        if let known = live[key] {
+            series = known
+        } else {
+            let labels = Array(zip(names, values))
+            let descriptor = MetricNameDescriptor(metricName: metric.name, unitName: "", helpText: metric.help)
+            switch (metric.kind, labels.isEmpty) {
+            case (.gauge, true): series = .gauge(registry.makeGauge(descriptor: descriptor))
+            case (.gauge, false): series = .gauge(registry.makeGauge(descriptor: descriptor, labels: labels))
+            case (.counter, true): series = .counter(registry.makeCounter(descriptor: descriptor))
+            case (.counter, false): series = .counter(registry.makeCounter(descriptor: descriptor, labels: labels))
             }
-        case .counter:
-            // A fresh counter per scrape: incrementing it from zero sets it.
-            if labels.isEmpty {
-                registry.makeCounter(descriptor: descriptor).increment(by: value)
-            } else {
-                registry.makeCounter(descriptor: descriptor, labels: labels).increment(by: value)
-            }
+            live[key] = series
+        }
+        switch series {
+        case .gauge(let gauge): gauge.set(value)
+        case .counter(let counter):
+            // Set from the guest's absolute value; only render emits, under the lock.
+            counter.reset()
+            counter.increment(by: value)
         }
     }
 
@@ -84,6 +111,8 @@ public enum Renderer {
     public static let maxLabelLength = 256
 
     static func boundedLabel(_ value: String) -> String {
+        // No longer in bytes than the bound: no longer in scalars either (counting bytes is O(1)).
+        guard value.utf8.count > maxLabelLength else { return value }
         let scalars = value.unicodeScalars
         guard scalars.count > maxLabelLength else { return value }
         var view = String.UnicodeScalarView()

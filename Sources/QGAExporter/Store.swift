@@ -1,4 +1,5 @@
 import Dispatch
+import QGAProtocol
 
 /// Identifies a target in the metrics: the libvirt URI (or `socket`) and the domain name
 /// (or the socket path).
@@ -45,6 +46,24 @@ public struct TargetSnapshot: Sendable {
     public var errors: [String: Int] = [:]
 
     public init() {}
+}
+
+extension TargetSnapshot {
+    /// Takes in a good reply of `command`.
+    public mutating func record(_ command: String, _ value: JSONValue, at now: ContinuousClock.Instant) {
+        switch command {
+        case "guest-fsfreeze-status":
+            frozen = Decode.frozen(value)
+        case "guest-info":
+            supported = Decode.supportedCommands(value)
+            missing = []
+            // What the agent no longer has goes (an agent replaced by an older one).
+            if let supported { results = results.filter { $0.key == "guest-info" || supported.contains($0.key) } }
+            results[command] = CommandResult(samples: Decode.samples(command, value) ?? [], at: now)
+        default:
+            results[command] = CommandResult(samples: Decode.samples(command, value) ?? [], at: now)
+        }
+    }
 }
 
 /// The state of one libvirt connection, for the exporter's own metrics.

@@ -13,7 +13,8 @@ struct Exporter: ParsableCommand {
             Polls the guest agent of every running domain of each libvirt connection (-c, \
             repeatable; qemu:///system when neither -c nor --socket is given) and of each \
             --socket in the background, and serves the latest results on /metrics: a scrape \
-            never waits on an agent. Exits 0 on SIGTERM or SIGINT, 1 when it cannot listen.
+            never waits on an agent. The address it listens on goes to stderr. Exits 0 on \
+            SIGTERM or SIGINT, 1 when it cannot listen, 64 on invalid options.
             """)
 
     @Option(name: [.short, .customLong("connect")], help: ArgumentHelp("A libvirt URI whose running domains are polled (repeatable).", valueName: "URI"))
@@ -73,9 +74,9 @@ struct Exporter: ParsableCommand {
         let store = SnapshotStore()
         let config = PollerConfig(
             connections: connect.isEmpty && socket.isEmpty ? ["qemu:///system"] : connect, sockets: socket,
-            interval: .milliseconds(Int(interval * 1000)), slowInterval: .milliseconds(Int(slowInterval * 1000)),
-            concurrency: concurrency, agentTimeout: .milliseconds(Int(agentTimeout * 1000)), disabled: Set(disable))
-        let poller = Poller(config: config, store: store)
+            interval: .seconds(interval), slowInterval: .seconds(slowInterval),
+            concurrency: concurrency, agentTimeout: .seconds(agentTimeout), disabled: Set(disable))
+        let poller = Poller(config: config, store: store, environment: { _ in nil }, log: { printError("qga-exporter: \($0)") })
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server: Channel

@@ -9,12 +9,13 @@ enum HTTPServer {
     static func start(
         group: MultiThreadedEventLoopGroup, address: ListenAddress, telemetryPath: String, store: SnapshotStore
     ) throws -> Channel {
+        let renderer = Renderer()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(telemetryPath: telemetryPath, store: store))
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(telemetryPath: telemetryPath, store: store, renderer: renderer))
                 }
             }
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -34,11 +35,13 @@ final class HTTPHandler: ChannelInboundHandler {
 
     private let telemetryPath: String
     private let store: SnapshotStore
+    private let renderer: Renderer
     private var request: HTTPRequestHead?
 
-    init(telemetryPath: String, store: SnapshotStore) {
+    init(telemetryPath: String, store: SnapshotStore, renderer: Renderer) {
         self.telemetryPath = telemetryPath
         self.store = store
+        self.renderer = renderer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -61,7 +64,7 @@ final class HTTPHandler: ChannelInboundHandler {
         switch path {
         case telemetryPath:
             var bytes: [UInt8] = []
-            Renderer.render(store, into: &bytes)
+            renderer.render(store, into: &bytes)
             send(.ok, "text/plain; version=0.0.4; charset=utf-8", bytes, head: head, context: context)
         case "/":
             let page = """
