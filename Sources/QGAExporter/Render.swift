@@ -17,8 +17,12 @@ public final class Renderer: @unchecked Sendable {
         case gauge(Gauge)
         case counter(Counter)
     }
-    private var live: [SeriesKey: Series] = [:]
+    /// Every registered series, with the scrape that last set it.
+    private var live: [SeriesKey: (series: Series, scrape: Int)] = [:]
+    private var scrape = 0
     private let lock = DispatchSemaphore(value: 1)
+    /// Each metric's label names, looked up once.
+    private static let labelNames = Dictionary(uniqueKeysWithValues: Metric.allCases.map { ($0, $0.allLabels) })
 
     public init() {}
 
@@ -27,37 +31,39 @@ public final class Renderer: @unchecked Sendable {
         lock.wait()
         defer { lock.signal() }
         let (targets, connections) = store.copy()
-        var seen = Set<SeriesKey>(minimumCapacity: live.count)
+        scrape += 1
 
-        set(.exporterTargets, [], Double(targets.count), seen: &seen)
+        set(.exporterTargets, [], Double(targets.count))
         for (uri, state) in connections.sorted(by: { $0.key < $1.key }) {
-            set(.libvirtUp, [uri], state.up ? 1 : 0, seen: &seen)
-            set(.libvirtErrorsTotal, [uri], Double(state.errors), seen: &seen)
+            set(.libvirtUp, [uri], state.up ? 1 : 0)
+            set(.libvirtErrorsTotal, [uri], Double(state.errors))
         }
         for (key, snapshot) in targets.sorted(by: { $0.key < $1.key }) {
             let base = [key.connection, key.domain]
             guard let up = snapshot.up else { continue }
-            set(.agentUp, base, up ? 1 : 0, seen: &seen)
-            if up, let ping = snapshot.pingSeconds { set(.agentPingSeconds, base, ping, seen: &seen) }
-            if let frozen = snapshot.frozen { set(.filesystemsFrozen, base, frozen ? 1 : 0, seen: &seen) }
+            set(.agentUp, base, up ? 1 : 0)
+            if up, let ping = snapshot.pingSeconds { set(.agentPingSeconds, base, ping) }
+            if let frozen = snapshot.frozen { set(.filesystemsFrozen, base, frozen ? 1 : 0) }
             for (command, result) in snapshot.results.sorted(by: { $0.key < $1.key }) {
                 for sample in result.samples {
-                    set(sample.metric, base + sample.labels, sample.value, seen: &seen)
+                    set(sample.metric, base + sample.labels, sample.value)
                 }
                 let age = (now - result.at).inSeconds
-                set(.pollAgeSeconds, base + [command], max(0, age), seen: &seen)
+                set(.pollAgeSeconds, base + [command], max(0, age))
             }
             for (command, count) in snapshot.errors.sorted(by: { $0.key < $1.key }) {
-                set(.pollErrorsTotal, base + [command], Double(count), seen: &seen)
+                set(.pollErrorsTotal, base + [command], Double(count))
             }
         }
-        for (key, series) in live where !seen.contains(key) {
-            switch series {
+        var vanished: [SeriesKey] = []
+        for (key, entry) in live where entry.scrape != scrape {
+            switch entry.series {
             case .gauge(let gauge): registry.unregisterGauge(gauge)
             case .counter(let counter): registry.unregisterCounter(counter)
             }
-            live[key] = nil
+            vanished.append(key)
         }
+        for key in vanished { live[key] = nil }
         registry.emit(into: &buffer)
     }
 
@@ -77,15 +83,16 @@ public final class Renderer: @unchecked Sendable {
     /// written (not finite, negative, a label count that does not match the table) and a
     /// second series with the same labels are left out, so that nothing a guest sends can
     /// stop the exporter.
-    private func set(_ metric: Metric, _ labelValues: [String], _ value: Double, seen: inout Set<SeriesKey>) {
-        let names = metric.allLabels
-        guard value.isFinite, value >= 0, labelValues.count == names.count else { return }
+    private func set(_ metric: Metric, _ labelValues: [String], _ value: Double) {
+        guard let names = Renderer.labelNames[metric], value.isFinite, value >= 0, labelValues.count == names.count else { return }
         let values = labelValues.map(Renderer.boundedLabel)
         let key = SeriesKey(metric: metric, labels: values)
-        guard seen.insert(key).inserted else { return }
         let series: Series
-        if let known = live[key] {
-            series = known
+        // One lookup: found and already set in this scrape means a duplicate, left out.
+        if let index = live.index(forKey: key) {
+            guard live.values[index].scrape != scrape else { return }
+            live.values[index].scrape = scrape
+            series = live.values[index].series
         } else {
             let labels = Array(zip(names, values))
             let descriptor = MetricNameDescriptor(metricName: metric.name, unitName: "", helpText: metric.help)
@@ -95,7 +102,7 @@ public final class Renderer: @unchecked Sendable {
             case (.counter, true): series = .counter(registry.makeCounter(descriptor: descriptor))
             case (.counter, false): series = .counter(registry.makeCounter(descriptor: descriptor, labels: labels))
             }
-            live[key] = series
+            live[key] = (series, scrape)
         }
         switch series {
         case .gauge(let gauge): gauge.set(value)
