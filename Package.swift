@@ -6,10 +6,14 @@ let package = Package(
     products: [
         .executable(name: "qga", targets: ["qga"]),
         .executable(name: "qgad", targets: ["qgad"]),
+        .executable(name: "qga-exporter", targets: ["qga-exporter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        // qga-exporter only (qga and qgad must not depend on them).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Layer 1: the wire protocol, no I/O and no Foundation (the guest daemon shares it,
@@ -51,6 +55,25 @@ let package = Package(
 
         .executableTarget(name: "qga", dependencies: ["QGACommands"]),
 
+        // The exporter's core: targets, background poller, snapshot store, metric table and
+        // rendering. No NIO, so that it is tested in-process.
+        .target(
+            name: "QGAExporter",
+            dependencies: [
+                "QGAClient", "QGALibvirt", "QGAProtocol", "QGASystem",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+        // `qga-exporter`: flags and a small HTTP server on one event loop thread.
+        .executableTarget(
+            name: "qga-exporter",
+            dependencies: [
+                "QGAExporter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+
         // Development only: reads QEMU's qga/qapi-schema.json and writes the catalogue
         // (Sources/QGAProtocol/Catalogue+Generated.swift); run by scripts/generate-catalogue.
         .target(name: "QAPISchema", dependencies: ["QGAProtocol"]),
@@ -86,6 +109,10 @@ let package = Package(
                 "QGAClient", "QGACommands", "QGALibvirt", "QGAProtocol", "QGATestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // The exporter's decoding and rendering in-process, and the built binary against real agents.
+        .testTarget(
+            name: "QGAExporterTests",
+            dependencies: ["QGAExporter", "QGAProtocol", "QGATestSupport"]),
         .testTarget(
             name: "QGAEndToEndTests",
             dependencies: ["QGAProtocol", "QGATestSupport"]),

@@ -2,8 +2,9 @@ import Foundation
 import QGATestSupport
 import Testing
 
-/// completions/ and man/ are generated from the CLI by scripts/generate-docs and committed;
-/// these tests fail when they no longer match what the built `qga` would generate.
+/// completions/ and man/ are generated from the CLIs by scripts/generate-docs and committed;
+/// these tests fail when they no longer match what the built `qga` and `qga-exporter` would
+/// generate.
 @Suite struct GeneratedFilesTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
@@ -19,12 +20,13 @@ import Testing
         #expect(result.stdoutText == (try committed(path)), "\(path) is stale: run scripts/generate-docs")
     }
 
-    @Test func manPageIsCurrent() throws {
+    @Test(arguments: [("qga", "man/qga.1"), ("qga-exporter", "man/qga-exporter.1")])
+    func manPageIsCurrent(executable: String, path: String) throws {
         // Built by `swift build --product generate-manual`, as the test command does.
         let tool = try Binaries.path("generate-manual")
-        let result = try run(tool, [try Binaries.path("qga"), "--date", "2026-11-22", "--output-directory", "-"])
+        let result = try run(tool, [try Binaries.path(executable), "--date", "2026-11-22", "--output-directory", "-"])
         #expect(result.status == 0, "\(result)")
         let trimmed = { (s: String) in s.trimmingCharacters(in: .newlines) }
-        #expect(trimmed(result.stdoutText) == trimmed(try committed("man/qga.1")), "man/qga.1 is stale: run scripts/generate-docs")
+        #expect(trimmed(result.stdoutText) == trimmed(try committed(path)), "\(path) is stale: run scripts/generate-docs")
     }
 }

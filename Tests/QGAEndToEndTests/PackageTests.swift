@@ -76,7 +76,12 @@ struct PackageTests {
                 "/usr/bin/qga", "/usr/share/man/man1/qga.1.gz", "/usr/share/bash-completion/completions/qga",
                 "/usr/share/zsh/vendor-completions/_qga", "/usr/share/fish/vendor_completions.d/qga.fish",
                 "/usr/share/doc/qga/copyright", "/usr/share/doc/qga/changelog.gz",
+                "/usr/bin/qga-exporter", "/usr/share/man/man1/qga-exporter.1.gz",
+                "/lib/systemd/system/qga-exporter.service", "/etc/default/qga-exporter",
             ]))
+        // Its flags file is the administrator's: kept on remove, dropped on purge.
+        let conffiles = try run("/usr/bin/dpkg-deb", ["--info", deb, "conffiles"])
+        #expect(conffiles.status == 0 && conffiles.stdoutText == "/etc/default/qga-exporter\n", "\(conffiles)")
         try #require(!(try Packages.isInstalled("qga")), "a qga package is already installed here")
         for file in files { try #require(!FileManager.default.fileExists(atPath: file), "\(file) exists before the install") }
 
@@ -98,6 +103,7 @@ struct PackageTests {
         for file in ["/usr/share/zsh/vendor-completions/_qga", "/usr/share/fish/vendor_completions.d/qga.fish"] {
             #expect(FileManager.default.fileExists(atPath: file), "\(file)")
         }
+        try checkInstalledExporter()
 
         let purge = try Packages.dpkg(["--purge", "qga"])
         try #require(purge.status == 0, "\(purge)")
@@ -154,21 +160,45 @@ struct PackageTests {
         #expect(left.isEmpty, "left after the purge: \(left.sorted())")
     }
 
+    /// qga-exporter as the qga package installed it: it runs, its man page is found, and its
+    /// unit passes `systemd-analyze verify` and takes its flags from /etc/default/qga-exporter.
+    func checkInstalledExporter() throws {
+        let help = try run("/usr/bin/qga-exporter", ["--help"])
+        #expect(help.status == 0 && help.stdoutText.contains("--web.listen-address"), "\(help)")
+        // The Swift runtime is inside, as in qga.
+        let needed = try Packages.neededLibraries("/usr/bin/qga-exporter")
+        #expect(!needed.isEmpty && !needed.contains { $0.hasPrefix("libswift") || $0.hasPrefix("libFoundation") }, "\(needed)")
+        let man = try run("/usr/bin/man", ["-w", "qga-exporter"])
+        #expect(man.stdoutText == "/usr/share/man/man1/qga-exporter.1.gz\n", "\(man)")
+        let unit = try String(contentsOfFile: "/lib/systemd/system/qga-exporter.service", encoding: .utf8)
+        #expect(unit.contains("EnvironmentFile=-/etc/default/qga-exporter\n"))
+        #expect(unit.contains("ExecStart=/usr/bin/qga-exporter $ARGS\n"))
+        #expect(unit.contains("SupplementaryGroups=libvirt\n") && unit.contains("Restart=on-failure\n"))
+        let defaults = try String(contentsOfFile: "/etc/default/qga-exporter", encoding: .utf8)
+        #expect(defaults.contains("\nARGS=\"\"\n"), "\(defaults)")
+        // Installed on this machine's root, so systemd-analyze finds the program as it is.
+        try verifyUnit(at: "/lib/systemd/system/qga-exporter.service")
+    }
+
     /// `systemd-analyze verify` on the installed unit. It checks that ExecStart's program
     /// exists, on this machine's root, so a copy points it at the scratch root's qgad.
     func verifyUnit(root: String) throws {
-        let analyze = "/usr/bin/systemd-analyze"
-        guard FileManager.default.isExecutableFile(atPath: analyze) else {
-            print("PackageTests: \(analyze) is missing (Debian's systemd package); the unit is not verified")
-            return
-        }
         let units = try TemporaryDirectory("qgad-unit")
         defer { units.remove() }
         let unit = try String(contentsOfFile: root + "/lib/systemd/system/qgad.service", encoding: .utf8)
         #expect(unit.contains("ExecStart=/usr/sbin/qgad "))
         let copy = unit.replacingOccurrences(of: "ExecStart=/usr/sbin/qgad ", with: "ExecStart=\(root)/usr/sbin/qgad ")
         try copy.write(toFile: units.path + "/qgad.service", atomically: false, encoding: .utf8)
-        let result = try run(analyze, ["verify", "--man=no", units.path + "/qgad.service"], timeout: 60)
+        try verifyUnit(at: units.path + "/qgad.service")
+    }
+
+    func verifyUnit(at path: String) throws {
+        let analyze = "/usr/bin/systemd-analyze"
+        guard FileManager.default.isExecutableFile(atPath: analyze) else {
+            print("PackageTests: \(analyze) is missing (Debian's systemd package); \(path) is not verified")
+            return
+        }
+        let result = try run(analyze, ["verify", "--man=no", path], timeout: 60)
         #expect(result.status == 0 && result.stderr.isEmpty, "\(result)")
     }
 
