@@ -68,6 +68,7 @@ let package = Package(
             name: "qga-exporter",
             dependencies: [
                 "QGAExporter",
+                "QGAProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

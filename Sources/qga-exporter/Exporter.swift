@@ -3,6 +3,7 @@ import Glibc
 import NIOCore
 import NIOPosix
 import QGAExporter
+import QGAProtocol
 
 @main
 struct Exporter: ParsableCommand {
@@ -15,7 +16,8 @@ struct Exporter: ParsableCommand {
             --socket in the background, and serves the latest results on /metrics: a scrape \
             never waits on an agent. The address it listens on goes to stderr. Exits 0 on \
             SIGTERM or SIGINT, 1 when it cannot listen, 64 on invalid options.
-            """)
+            """,
+        version: Release.version)
 
     @Option(name: [.short, .customLong("connect")], help: ArgumentHelp("A libvirt URI whose running domains are polled (repeatable).", valueName: "URI"))
     var connect: [String] = []

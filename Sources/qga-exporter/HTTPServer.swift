@@ -6,6 +6,10 @@ import QGAExporter
 /// The HTTP side: GET of the telemetry path renders the store, / is a short page,
 /// /-/healthy says OK; all on one event loop thread, as rendering never waits on an agent.
 enum HTTPServer {
+    /// How long a connection may send nothing before it is closed (Prometheus scrapes
+    /// every 15 s or so and reconnects when its keep-alive connection was closed).
+    static let idleTimeout: TimeAmount = .seconds(60)
+
     static func start(
         group: MultiThreadedEventLoopGroup, address: ListenAddress, telemetryPath: String, store: SnapshotStore
     ) throws -> Channel {
@@ -15,6 +19,9 @@ enum HTTPServer {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
+                    // A client that sends nothing for a while is let go: an idle connection
+                    // holds a descriptor, and a slow or stuck one must not hold it for good.
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: HTTPServer.idleTimeout), position: .first)
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(telemetryPath: telemetryPath, store: store, renderer: renderer))
                 }
             }
@@ -53,6 +60,14 @@ final class HTTPHandler: ChannelInboundHandler {
             request = nil
             respond(to: head, context: context)
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
