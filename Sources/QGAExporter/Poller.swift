@@ -210,6 +210,12 @@ public final class Poller: @unchecked Sendable {
             return snapshot.supported?.contains(command) ?? true
         }
 
+        /// The slow commands did not get their turn this round (frozen, or the round ran
+        /// out of time): due again next round, not a whole slow interval later.
+        func slowStillDue() {
+            if slowDue { store.update(key) { $0.slowPolledAt = before.slowPolledAt } }
+        }
+
         var commands: [String] = []
         if slowDue {
             store.update(key) { $0.slowPolledAt = started }
@@ -228,12 +234,15 @@ public final class Poller: @unchecked Sendable {
             guard run("guest-fsfreeze-status", { value in store.update(key) { $0.record("guest-fsfreeze-status", value, at: .now) } })
             else { return }
             // Frozen: the agent answers little else; the last values stay.
-            if store.snapshot(of: key)?.frozen == true { return }
+            if store.snapshot(of: key)?.frozen == true { return slowStillDue() }
         }
         for command in commands where wanted(command, current) {
             // An agent that answers each command just within the timeout must not stretch
             // the round for every target: past one interval, the rest waits for the next.
-            guard ContinuousClock.now - started < config.interval else { return }
+            guard ContinuousClock.now - started < config.interval else {
+                if Decode.slowCommands.contains(command) { slowStillDue() }
+                return
+            }
             let going = run(command) { value in store.update(key) { $0.record(command, value, at: .now) } }
             guard going else { return }
         }

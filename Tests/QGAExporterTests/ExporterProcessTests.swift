@@ -263,5 +263,16 @@ func value(_ text: String, _ prefix: String) -> Double? {
         let text = Renderer().text(store)
         #expect(text.contains(#"qga_filesystems_frozen{connection="socket",domain="\#(agent.socketPath)"} 1.0"#))
         #expect(text.contains(#"qga_filesystem_free_bytes{connection="socket",domain="\#(agent.socketPath)",mountpoint="/data",type="xfs",device="vdb"} 750.0"#))
+
+        // Frozen at its first poll: the slow commands are due again as soon as it thaws, not
+        // a slow interval (120 s) later.
+        let fresh = SnapshotStore()
+        let second = Poller(config: PollerConfig(connections: [], sockets: [agent.socketPath], agentTimeout: .seconds(2)), store: fresh)
+        second.pollOnce()
+        #expect(fresh.snapshot(of: key)?.frozen == true)
+        #expect(fresh.snapshot(of: key)?.results["guest-get-fsinfo"] == nil)
+        frozen.withLock { $0 = false }
+        second.pollOnce()
+        #expect(fresh.snapshot(of: key)?.results["guest-get-fsinfo"]?.samples.contains(Sample(.filesystemFreeBytes, ["/data", "xfs", "vdb"], 750)) == true)
     }
 }
