@@ -5,40 +5,6 @@ import Testing
 
 @testable import QGAExporter
 
-/// A plain HTTP/1.0 GET on 127.0.0.1 with a deadline: the status line's code, the body and
-/// how long it took; nil when nothing answered in time.
-func httpGet(port: Int, path: String, timeout: Double = 5) -> (status: Int, body: String, seconds: Double)? {
-    let started = Date()
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { return nil }
-    let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-    guard request.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == request.count else { return nil }
-    var response: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-    while true {
-        let left = timeout - Date().timeIntervalSince(started)
-        guard left > 0, poll(&entry, 1, Int32(left * 1000) + 1) > 0 else { return nil }
-        let count = read(fd, &chunk, chunk.count)
-        if count <= 0 { break }
-        response += chunk[0..<count]
-    }
-    let text = String(decoding: response, as: UTF8.self)
-    guard let split = text.range(of: "\r\n\r\n") else { return nil }
-    let statusLine = text[..<split.lowerBound].split(separator: "\r\n").first ?? ""
-    let code = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-    return (code, String(text[split.upperBound...]), Date().timeIntervalSince(started))
-}
-
 /// The value of the series whose line starts with `prefix` (name and labels), if present.
 func value(_ text: String, _ prefix: String) -> Double? {
     for line in text.split(separator: "\n") where line.hasPrefix(prefix + " ") {
@@ -82,8 +48,8 @@ func value(_ text: String, _ prefix: String) -> Double? {
         var metrics = ""
         // The silent agent costs its 2 s sync timeout each round; the others answer at once.
         let all = poll(seconds: 30) {
-            guard let response = httpGet(port: listening, path: "/metrics") else { return false }
-            metrics = response.body
+            guard let response = try? httpGet(port: listening, "/metrics") else { return false }
+            metrics = response.text
             return [qemuGA.socketPath, qgad.socketPath, silent.socketPath, deadPath].allSatisfy { value(metrics, up($0)) != nil }
         }
         #expect(all, "\(metrics)")
@@ -94,7 +60,7 @@ func value(_ text: String, _ prefix: String) -> Double? {
         // The first round's guest-info and fast commands land soon after guest-ping.
         #expect(
             poll(seconds: 20) {
-                metrics = httpGet(port: listening, path: "/metrics")?.body ?? ""
+                metrics = (try? httpGet(port: listening, "/metrics"))?.text ?? ""
                 return metrics.contains(#"qga_load1{connection="socket",domain="\#(qgad.socketPath)"}"#)
                     && metrics.contains(#"qga_agent_info{connection="socket",domain="\#(qemuGA.socketPath)",version="#)
             }, "\(metrics)")
@@ -104,15 +70,15 @@ func value(_ text: String, _ prefix: String) -> Double? {
         // Scrapes while the silent agent holds a poll: answered from the store at once.
         var slowest = 0.0
         for _ in 0..<20 {
-            let response = try #require(httpGet(port: listening, path: "/metrics"))
+            let response = try httpGet(port: listening, "/metrics")
             #expect(response.status == 200)
             slowest = max(slowest, response.seconds)
         }
         #expect(slowest < 0.5, "slowest scrape \(slowest) s")
 
-        #expect(httpGet(port: listening, path: "/-/healthy")?.body == "OK\n")
-        #expect(httpGet(port: listening, path: "/")?.body.contains(#"href="/metrics""#) == true)
-        #expect(httpGet(port: listening, path: "/nothing")?.status == 404)
+        #expect(try httpGet(port: listening, "/-/healthy").text == "OK\n")
+        #expect(try httpGet(port: listening, "/").text.contains(#"href="/metrics""#))
+        #expect(try httpGet(port: listening, "/nothing").status == 404)
 
         exporter.signal(SIGTERM)
         let result = exporter.finish(timeout: 10)
