@@ -150,6 +150,12 @@ struct OutputSpool {
         }
     }
 
+    /// The two files, as messages name them.
+    var named: String { "\(files).out and .err" }
+
+    /// What a message says of output that may be left behind in the guest.
+    var mayStay: String { "its output, if more than \(OutputSpool.inlineLimit) bytes, stays in the guest's \(named)" }
+
     /// Removes the wrapper's files: false when that failed or did not finish within 10 s
     /// (they are then left in the guest's /tmp).
     func remove(with process: GuestProcess) -> Bool {

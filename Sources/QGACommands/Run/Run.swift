@@ -135,7 +135,7 @@ struct Run: ParsableCommand {
         let process = GuestProcess(connection: connection, options: options)
 
         var spool = connection.throughLibvirt ? OutputSpool() : nil
-        var pid: Int
+        let pid: Int
         do {
             pid = try process.start(spool?.wrap(guestCommand, environment: environment) ?? guestCommand, environment: environment, input: input)
         } catch {
@@ -170,7 +170,7 @@ struct Run: ParsableCommand {
         let own = { (line: String) in line.hasPrefix("qga: ") ? String(line.dropFirst(5)) : line }
         var notes = status.notes.map(own) + ["the command was guest process \(pid); qga lost track of it before it exited, so whether it still runs is unknown"]
         if let spool {
-            notes.append("its output, if more than \(OutputSpool.inlineLimit) bytes, stays in the guest's \(spool.files).out and .err")
+            notes.append(spool.mayStay)
         }
         return CommandFailure(code: status.code, message: status.message.map(own), notes: notes)
     }
@@ -230,9 +230,11 @@ struct Run: ParsableCommand {
             output.message("(qemu-ga counts a command as running until its stdout and stderr are closed, also by any background process it left)")
         }
         guard kill else {
-            output.message("it still runs; end it with --kill, or with: qga run TARGET -- kill \(pid)")
+            // Under the spool's wrapper, the command is the wrapper's child.
+            let how = spool == nil ? "-- kill \(pid)" : "--shell -- 'kill $(cat /proc/\(pid)/task/\(pid)/children)'"
+            output.message("it still runs; end it with --kill, or with: qga run TARGET \(how)")
             if let spool {
-                output.message("(if it writes more than \(OutputSpool.inlineLimit) bytes, they stay in the guest's \(spool.files).out and .err)")
+                output.message("(\(spool.mayStay))")
             }
             return Run.timedOut
         }
@@ -244,8 +246,8 @@ struct Run: ParsableCommand {
         if let killed, killed["exitcode"]?.number?.int == 0 {
             output.message("killed guest process \(pid) (SIGKILL)")
             let ended = try process.wait(pid, deadline: Deadline.after(seconds: 2))
-            if let spool, let ended, case .spooled = try spool.outcome(of: ended, label: process.connection.label), !spool.remove(with: process) {
-                output.message("could not remove \(spool.files).out and .err in the guest")
+            if let spool, let ended, case .spooled = try spool.outcome(of: ended, label: process.connection.label) {
+                remove(spool, with: process, output: output)
             }
         } else {
             let why: String
@@ -282,12 +284,10 @@ struct Run: ParsableCommand {
         case .unspooled(let said):
             throw CommandFailure(
                 code: ExitCodes.operationFailed,
-                message: "\(label): cannot create \(spool.files).out and .err in the guest for the command's output (\(said)); the command did not run")
+                message: "\(label): cannot create \(spool.named) in the guest for the command's output (\(said)); the command did not run")
         case .spooled:
             let code = try GuestProcess.exitCode(status, label: label)
-            defer {
-                if !spool.remove(with: process) { output.message("could not remove \(spool.files).out and .err in the guest") }
-            }
+            defer { remove(spool, with: process, output: output) }
             // One target's output streams on; several targets' waits in memory, as much as
             // the agent would have kept.
             let limit = output.direct ? nil : Run.keptOutput
@@ -303,6 +303,11 @@ struct Run: ParsableCommand {
             }
             return code
         }
+    }
+
+    /// Removes the spool's files, saying so when that failed.
+    private func remove(_ spool: OutputSpool, with process: GuestProcess, output: RunOutput) {
+        if !spool.remove(with: process) { output.message("could not remove \(spool.named) in the guest") }
     }
 
     /// Output kept in memory per stream for each of several targets: what the agent keeps.
