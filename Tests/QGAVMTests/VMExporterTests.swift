@@ -153,7 +153,7 @@ struct VMExporterTests {
     func restartAgent() {
         if (try? bed.qga("exec", [bed.domain, "guest-ping"], timeout: 15))?.status == 0 { return }
         let script = """
-            for p in $(\(findAgent)); do kill -9 $p; done; sleep 0.3
+            for p in $(\(findAgent)); do kill -9 $p; while [ -e /proc/$p ]; do sleep 0.05; done; done
             setsid /usr/sbin/guest-agent -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.$0 -t /run/qga$0 -f /run/qga$0/pid </dev/null >/dev/null 2>&1 &
             """
         let restarted = try? inGuestThroughDirectChannel(script, channel: 0)
