@@ -179,12 +179,15 @@ public final class Poller: @unchecked Sendable {
         // Due a little early rather than a whole interval late.
         let slowDue = before.slowPolledAt.map { started - $0 >= config.slowInterval - config.interval / 2 } ?? true
 
-        /// Runs one command; false when the agent is no longer worth asking this round.
-        func run(_ command: String, _ handle: (JSONValue) -> Void) -> Bool {
+        /// Runs one command and records its reply; false when the agent is no longer worth
+        /// asking this round.
+        func run(_ command: String) -> Bool {
             do {
                 let value = try agent.call(command, options: options) ?? .null
-                handle(value)
-                store.update(key) { $0.errors[command, default: 0] += 0 }
+                store.update(key) {
+                    $0.record(command, value, at: .now)
+                    $0.errors[command, default: 0] += 0
+                }
                 return true
             } catch {
                 if case .agentError(let agentError) = error.code {
@@ -220,10 +223,7 @@ public final class Poller: @unchecked Sendable {
         if slowDue {
             store.update(key) { $0.slowPolledAt = started }
             if !config.disabled.contains("guest-info") {
-                let going = run("guest-info") { value in
-                    store.update(key) { $0.record("guest-info", value, at: .now) }
-                }
-                guard going else { return }
+                guard run("guest-info") else { return }
             }
             commands += Decode.slowCommands.filter { $0 != "guest-info" }
         }
@@ -231,8 +231,7 @@ public final class Poller: @unchecked Sendable {
 
         guard let current = store.snapshot(of: key) else { return }
         if wanted("guest-fsfreeze-status", current) {
-            guard run("guest-fsfreeze-status", { value in store.update(key) { $0.record("guest-fsfreeze-status", value, at: .now) } })
-            else { return }
+            guard run("guest-fsfreeze-status") else { return }
             // Frozen: the agent answers little else; the last values stay.
             if store.snapshot(of: key)?.frozen == true { return slowStillDue() }
         }
@@ -243,8 +242,7 @@ public final class Poller: @unchecked Sendable {
                 if Decode.slowCommands.contains(command) { slowStillDue() }
                 return
             }
-            let going = run(command) { value in store.update(key) { $0.record(command, value, at: .now) } }
-            guard going else { return }
+            guard run(command) else { return }
         }
     }
 }
