@@ -59,7 +59,7 @@ extension TargetSnapshot {
             missing = []
             // What the agent no longer has goes (an agent replaced by an older one).
             if let supported { results = results.filter { $0.key == "guest-info" || supported.contains($0.key) } }
-            results[command] = CommandResult(samples: Decode.samples(command, value) ?? [], at: now)
+            fallthrough
         default:
             results[command] = CommandResult(samples: Decode.samples(command, value) ?? [], at: now)
         }
