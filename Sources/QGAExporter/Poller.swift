@@ -53,18 +53,13 @@ public final class Poller: @unchecked Sendable {
     /// The last good listing of each URI's running domains.
     private var listed: [String: [String]] = [:]
     private let wake = DispatchSemaphore(value: 0)
-    private let environment: @Sendable (String) -> String?
     /// Where a libvirt connection's failure is told, once per change from working to failing.
     private let log: @Sendable (String) -> Void
     private var failing: Set<String> = []
 
-    public init(
-        config: PollerConfig, store: SnapshotStore, environment: @escaping @Sendable (String) -> String? = { _ in nil },
-        log: @escaping @Sendable (String) -> Void = { _ in }
-    ) {
+    public init(config: PollerConfig, store: SnapshotStore, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.config = config
         self.store = store
-        self.environment = environment
         self.log = log
     }
 
@@ -101,7 +96,8 @@ public final class Poller: @unchecked Sendable {
     private func listTargets() -> [Target] {
         var targets: [Target] = []
         for uri in config.connections {
-            let resolver = resolvers[uri] ?? LibvirtResolver(LibvirtOptions(uris: [uri]), environment: environment)
+            // Given its URI, a resolver never asks the environment (only for a default URI).
+            let resolver = resolvers[uri] ?? LibvirtResolver(LibvirtOptions(uris: [uri]), environment: { _ in nil })
             resolvers[uri] = resolver
             do {
                 let names = try resolver.connections.connection(uri, callSeconds: LibvirtConnection.defaultCallSeconds)

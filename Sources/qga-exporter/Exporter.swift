@@ -78,7 +78,7 @@ struct Exporter: ParsableCommand {
             connections: connect.isEmpty && socket.isEmpty ? ["qemu:///system"] : connect, sockets: socket,
             interval: .seconds(interval), slowInterval: .seconds(slowInterval),
             concurrency: concurrency, agentTimeout: .seconds(agentTimeout), disabled: Set(disable))
-        let poller = Poller(config: config, store: store, environment: { _ in nil }, log: { printError("qga-exporter: \($0)") })
+        let poller = Poller(config: config, store: store, log: { printError("qga-exporter: \($0)") })
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server: Channel
